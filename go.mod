@@ -1,0 +1,3 @@
+module iprodwatch
+
+go 1.26.0
