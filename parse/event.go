@@ -40,8 +40,8 @@ type EventData struct {
 	State      State   `json:"state,omitempty"` // the last state MPS reported
 	PipelineID string  `json:"pipelineId,omitempty"`
 	Input      string  `json:"input,omitempty"`
-	Output     string  `json:"output,omitempty"`  // the Output template as submitted
-	UserData   *string `json:"userData"`          // echoed exactly as given; null when none
+	Output     string  `json:"output,omitempty"` // the Output template as submitted
+	UserData   *string `json:"userData"`         // echoed exactly as given; null when none
 	// JobParams is the object submitted when it is JSON, else the string as submitted.
 	JobParams json.RawMessage `json:"jobParams,omitempty"`
 	Files     []File          `json:"files"`
