@@ -56,7 +56,7 @@ func secondsList(raw json.RawMessage) ([]float64, error) {
 		return out, fmt.Errorf("want an array, got %s", kind(raw))
 	}
 	for i, e := range entries {
-		v, ok, err := number(e)
+		v, ok, err := offset(e)
 		if err != nil {
 			return out, fmt.Errorf("entry %d: %w", i, err)
 		}

@@ -43,12 +43,12 @@ func parseCover(data json.RawMessage, r *resolver) (any, []File, error) {
 			if c.Score, err = optNumber(o.get("Score")); err != nil {
 				return res, files, fmt.Errorf("cover %d Score: %w", i, err)
 			}
-			ms, err := optNumber(o.get("Time"))
+			ms, ok, err := offset(o.get("Time"))
 			if err != nil {
 				return res, files, fmt.Errorf("cover %d Time: %w", i, err)
 			}
-			if ms != nil {
-				s := msToSeconds(*ms)
+			if ok {
+				s := msToSeconds(ms)
 				c.TimeSeconds = &s
 			}
 		}

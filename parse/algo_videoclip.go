@@ -56,11 +56,11 @@ func span(entry json.RawMessage, startKey, endKey string) (Segment, error) {
 	if !ok {
 		return Segment{}, fmt.Errorf("want an object, got %s", kind(entry))
 	}
-	start, okS, err := number(o.get(startKey, "start", "startTime"))
+	start, okS, err := offset(o.get(startKey, "start", "startTime"))
 	if err != nil {
 		return Segment{}, fmt.Errorf("%s: %w", startKey, err)
 	}
-	end, okE, err := number(o.get(endKey, "end", "endTime"))
+	end, okE, err := offset(o.get(endKey, "end", "endTime"))
 	if err != nil {
 		return Segment{}, fmt.Errorf("%s: %w", endKey, err)
 	}

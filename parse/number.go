@@ -49,3 +49,13 @@ func optNumber(raw json.RawMessage) (*float64, error) {
 	}
 	return &v, nil
 }
+
+// offset reads a time offset into the media (seconds or milliseconds, as the caller knows): a number
+// that may not be negative.
+func offset(raw json.RawMessage) (v float64, ok bool, err error) {
+	v, ok, err = number(raw)
+	if ok && v < 0 {
+		return 0, false, fmt.Errorf("negative time %.40s", string(raw))
+	}
+	return v, ok, err
+}
