@@ -3,13 +3,19 @@ GO      ?= go
 FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: help build test vet bench fuzz
+.PHONY: help build demo test vet bench fuzz
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build the iprodwatch binary for this machine
 	$(GO) build -trimpath -o iprodwatch .
+
+demo: ## show the events iprodwatch makes of the sample responses in testdata/mps
+	@$(GO) build -o /tmp/iprodwatch-demo . && for f in testdata/mps/*/*.json; do \
+	  case $$f in */errors/*) continue;; esac; \
+	  echo "== $$f"; /tmp/iprodwatch-demo parse -json -region cn-shanghai -account 1234567890123456 $$f; \
+	done
 
 vet: ## go vet ./...
 	$(GO) vet ./...
