@@ -33,9 +33,9 @@ func TestSignatureMatchesTheCapturedVectors(t *testing.T) {
 		wantSign string
 	}{
 		{
-			name:   "the query vector signs as the SDK did",
-			params: query,
-			wantSTS: "POST&%2F&AccessKeyId%3Dtestid%26Action%3DQueryIProductionJob%26Format%3DJSON%26JobId%3D39f8e0bc005e4f309379701645f4%26RegionId%3Dcn-shanghai%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3f0a1b2c4d5e6f708192a3b4c5d6e7f8%26SignatureType%3D%26SignatureVersion%3D1.0%26Timestamp%3D2024-05-06T07%253A08%253A09Z%26Version%3D2014-06-18",
+			name:     "the query vector signs as the SDK did",
+			params:   query,
+			wantSTS:  "POST&%2F&AccessKeyId%3Dtestid%26Action%3DQueryIProductionJob%26Format%3DJSON%26JobId%3D39f8e0bc005e4f309379701645f4%26RegionId%3Dcn-shanghai%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3f0a1b2c4d5e6f708192a3b4c5d6e7f8%26SignatureType%3D%26SignatureVersion%3D1.0%26Timestamp%3D2024-05-06T07%253A08%253A09Z%26Version%3D2014-06-18",
 			wantSign: "wrIHe/NcRAevStUCNciPt8DuG8g=",
 		},
 		{
