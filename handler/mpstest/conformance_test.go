@@ -334,7 +334,9 @@ func errorCases() []errCase {
 		},
 		{
 			name: "an expired SecurityToken is InvalidSecurityToken.Expired", emulatorOnly: true,
-			call:     func(t *testing.T, tg *target) error { return queryWith(t, tg, expiredSTSID, stsSecret, "expired-token") },
+			call: func(t *testing.T, tg *target) error {
+				return queryWith(t, tg, expiredSTSID, stsSecret, "expired-token")
+			},
 			wantCode: CodeSecurityTokenExpired, wantStatus: 400,
 		},
 		{
