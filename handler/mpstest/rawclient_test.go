@@ -72,7 +72,7 @@ func TestNonSDKClientsAreServed(t *testing.T) {
 			defer resp.Body.Close()
 			var got struct {
 				JobId, State, Input string
-				UserData          *string
+				UserData            *string
 			}
 			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
 				t.Fatal(err)
@@ -80,7 +80,7 @@ func TestNonSDKClientsAreServed(t *testing.T) {
 			ud := "u & v"
 			want := struct {
 				JobId, State, Input string
-				UserData          *string
+				UserData            *string
 			}{"job1", StateSuccess, "oss://b/a b.mp4", &ud}
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d", resp.StatusCode)
