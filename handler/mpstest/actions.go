@@ -65,31 +65,40 @@ func (s *Server) query(ps params, now time.Time) (any, *APIError) {
 }
 
 // submit answers SubmitIProductionJob: the job starts Queuing at now with the default script.
-func (s *Server) submit(ps params, now time.Time) (any, *APIError) {
+func (s *Server) submit(ps params, now time.Time) (submitResponse, *APIError) {
 	p := SubmitParams{
 		FunctionName: ps.get("FunctionName"), Input: ps.get("Input"), Output: ps.get("Output"),
 		JobParams: ps.get("JobParams"), UserData: ps.get("UserData"), PipelineID: ps.get("PipelineId"),
 		NotifyURL: ps.get("NotifyUrl"), ModelID: ps.get("ModelId"), ScheduleParams: ps.get("ScheduleParams"),
 	}
 	if p.FunctionName == "" {
-		return nil, errMissing("FunctionName")
+		return submitResponse{}, errMissing("FunctionName")
 	}
 	var target *notifyTarget
 	if p.NotifyURL != "" {
 		t, err := parseNotifyURL(p.NotifyURL)
 		if err != nil {
-			return nil, errInvalidParameter("NotifyUrl")
+			return submitResponse{}, errInvalidParameter("NotifyUrl")
 		}
 		target = &t
 	}
 	s.mu.Lock()
+	scriptFor := s.defaultScript
+	s.mu.Unlock()
+	sc := scriptFor(p) // outside the lock: the test's function may call the test API
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.newJobID()
-	s.addJob(id, p, s.defaultScript(p), now, target)
-	return struct {
-		RequestID string `json:"RequestId"`
-		JobID     string `json:"JobId"`
-	}{s.newRequestID(), id}, nil
+	s.addJob(id, p, sc, now, target)
+	return submitResponse{s.newRequestID(), id}, nil
+}
+
+// submitResponse is SubmitIProductionJob's body. The documented example also has a Result
+// (the callback envelope with State Success), which cannot be true of a job just queued; it is
+// left out.
+type submitResponse struct {
+	RequestID string `json:"RequestId"`
+	JobID     string `json:"JobId"`
 }
 
 // errorBody is the gateway's error shape; every value a string (a number panics the SDK).

@@ -156,6 +156,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.answerError(w, &c, apiErr)
 			return
 		}
+		c.JobID = body.JobID // so CallCount can find the submit of a job
 		s.answer(w, &c, http.StatusOK, body)
 	}
 }
