@@ -56,14 +56,12 @@ func (s *Server) RemoveAccessKey(id string) {
 	delete(s.keys, id)
 }
 
-// requiredAuthParams are the common parameters every signed RPC call carries.
-var requiredAuthParams = [...]string{"AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "SignatureVersion", "Timestamp"}
-
 // authenticate checks the common parameters, the key, the token, the signature and the nonce, in
 // that order, and returns the caller's AccessKeyId. The nonce is only remembered once the
 // signature is good, so a forged request cannot burn a client's nonce.
 func (s *Server) authenticate(method string, ps params) (string, *APIError) {
-	for _, name := range requiredAuthParams {
+	// The common parameters every signed RPC call carries.
+	for _, name := range [...]string{"AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "SignatureVersion", "Timestamp"} {
 		if ps.get(name) == "" {
 			return "", errMissing(name)
 		}
