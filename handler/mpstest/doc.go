@@ -1,0 +1,46 @@
+// Package mpstest is an in-process emulator of the Alibaba Cloud MPS (Mts, RPC API 2014-06-18)
+// intelligent-production API, in the style of net/http/httptest: NewServer starts it on
+// 127.0.0.1 and the real alibaba-cloud-sdk-go services/mts client talks to it over HTTP with
+// client.Domain set to the URL's host:port.
+//
+// It serves QueryIProductionJob and SubmitIProductionJob as the gateway and the service do:
+// parameters from the query string and from a form body (GET, POST with a query string as the Go
+// SDK sends, POST with an application/x-www-form-urlencoded body), the RPC signature v1
+// (HMAC-SHA1 over every parameter but Signature, empty ones included), AccessKey and STS
+// credentials, the ±15 minute Timestamp window and nonce replay checks against the wall clock
+// (WithWallClock), the per-account quota per second of the injected clock (WithClock), and the
+// cloud's error bodies and statuses (wire-formats.md 1.5). Job lifecycles (Queuing, Analysing,
+// Success or Fail) follow a Script on the injected clock; Result is a JSON string whose Data is
+// again a JSON string. A job submitted with a NotifyUrl naming an MNS queue is announced through
+// a Notifier when it ends; DeliverDue (also run at the start of every request) and RunDelivery
+// send what is due.
+//
+// Test API beside the wire API: AddAccessKey, AddSTSCredential, DisableAccessKey, SeedJob,
+// SetScript, SetDefaultScript, AddFault / FailNext (errors, real-time delays, dropped
+// connections; scripted or by seeded probability), SetQPS, Calls / CallCount / CallsPerSecond,
+// Notifications.
+//
+// Simplified compared with the cloud:
+//   - one account per server; every registered key belongs to it; RAM permissions, OwnerId and
+//     ResourceOwner* parameters and RegionId are not checked;
+//   - answers are always JSON (Format=XML is ignored); only signature method HMAC-SHA1 version
+//     1.0 is accepted;
+//   - Input, Output and JobParams are stored and echoed, not validated (only FunctionName is
+//     required, NotifyUrl must be an MNS queue URL); algorithms outside the 14 are accepted;
+//   - Result of a running job is ""; the cloud's value is not documented. An unknown job id
+//     answers 200 with only RequestId and JobId (WithUnknownJob picks the alternative
+//     400 InvalidParameter.JobNotFound); neither is documented for MPS;
+//   - codes and statuses the documentation does not give are inferred (see wire-formats.md
+//     1.5): InvalidAction.NotFound 404, SignatureDoesNotMatch 400, Throttling 503 for the
+//     injected MPS flow-control fault, Throttling.User 400 for the quota;
+//   - the default results per algorithm and the processing times are plausible, not measured.
+//
+// The conformance suite runs against the real cloud when these variables are set (otherwise
+// only against the emulator):
+//
+//	MPSTEST_REAL_REGION, MPSTEST_REAL_ACCESS_KEY_ID, MPSTEST_REAL_ACCESS_KEY_SECRET  enable it
+//	MPSTEST_REAL_SECURITY_TOKEN  STS token for the key above (optional)
+//	MPSTEST_REAL_JOB_ID          a finished job of the account, for the read-only happy path
+//	MPSTEST_REAL_SUBMIT=1        also run SubmitIProductionJob (billable), with
+//	MPSTEST_REAL_INPUT, MPSTEST_REAL_OUTPUT  OSS URIs for the submitted Cover job
+package mpstest
