@@ -122,10 +122,12 @@ func newQueue(name string, a QueueAttributes, now time.Time) *queue {
 }
 
 // expireLocked drops messages past the retention period, consumed or not, as the cloud does.
+// The period counts from the send, delayed messages included (the documentation's wording; not
+// established for delayed messages), so a delay as long as the retention leaves one instant.
 func (q *queue) expireLocked(now time.Time) {
 	keep := time.Duration(q.attrs.MessageRetentionPeriod) * time.Second
 	for id, m := range q.msgs {
-		if !now.Before(m.enqueued.Add(keep)) {
+		if now.After(m.enqueued.Add(keep)) {
 			q.removeLocked(id)
 		}
 	}
