@@ -2,6 +2,7 @@ package mnstest
 
 import (
 	"testing"
+	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 	"github.com/google/go-cmp/cmp"
@@ -80,5 +81,20 @@ func TestFaultsOnOneOperationLeaveOthersAlone(t *testing.T) {
 	tg.emu.ClearFaults()
 	if _, err := receive(tg.queue(q), 0); err != nil {
 		t.Fatalf("after ClearFaults: %v", err)
+	}
+}
+
+func TestSlowAnswerBeyondTheClientTimeoutIsASendFailure(t *testing.T) {
+	tg := newEmulatorTarget(t)
+	q := tg.newQueue(t)
+	// POST is not retried on a timeout, so this costs one client timeout (1s) of real time.
+	tg.emu.InjectFaults(OpSendMessage, Fault{Delay: time.Minute})
+	client := tg.emu.NewSDKClient(testID, testSecret, "", 1)
+	_, err := ali_mns.NewMNSQueue(q, client).SendMessage(ali_mns.MessageSendRequest{MessageBody: "x", Priority: 8})
+	if !ali_mns.ERR_SEND_REQUEST_FAILED.IsEqual(err) {
+		t.Fatalf("got %v, want ERR_SEND_REQUEST_FAILED", err)
+	}
+	if n := len(tg.emu.Messages(q)); n != 0 {
+		t.Errorf("queue holds %d messages, want 0", n)
 	}
 }

@@ -278,3 +278,14 @@ func TestCountersAndRecordsFollowTraffic(t *testing.T) {
 		t.Errorf("last record mismatch (-want +got):\n%s", d)
 	}
 }
+
+func TestLongPollOnAStoppedClockEndsAtTheRealBound(t *testing.T) {
+	tg := newEmulatorTarget(t, WithMaxRealWait(20*time.Millisecond))
+	q := tg.newQueue(t)
+	if _, err := receive(tg.queue(q), 30); !ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
+		t.Fatalf("got %v, want MessageNotExist", err)
+	}
+	if got := tg.emu.Pollers(q); got != 0 {
+		t.Errorf("%d pollers still parked", got)
+	}
+}
