@@ -49,6 +49,12 @@
 //     body for a partly failed BatchDeleteMessage. A message's own DelaySeconds always overrides
 //     the queue's (the Go SDK always sends one); Priority 0 means the default 8. JSON
 //     notifications carry PublishTime as a string and MessageTag only when set.
+//   - Retention counts from the send, delayed messages included (the documentation's wording;
+//     not established for delayed messages): a message delayed longer than the queue's
+//     MessageRetentionPeriod (default 4 days) is lost, so week-long delays need a 7-day queue.
+//   - Request records are kept for the server's life. A Drop fault aborts the handler with
+//     http.ErrAbortHandler, which net/http turns into a closed connection; callers of Handler()
+//     outside net/http must recover it.
 //   - A BatchSendMessage with one bad message is refused whole (InvalidArgument); the cloud's
 //     per-message partial failure is not produced.
 //
