@@ -1,0 +1,67 @@
+// Package mnstest is an in-process emulator of Alibaba Cloud MNS (Message Service) speaking the
+// XML REST API the way github.com/aliyun/aliyun-mns-go-sdk v1.0.11 does, in the style of
+// net/http/httptest: NewServer starts it on 127.0.0.1:0, URL and Close, Handler for mounting.
+//
+// Pointing the SDK at it (the SDK panics on any endpoint that is not five dot-separated pieces,
+// and its only extension point is SetTransport):
+//
+//	srv := mnstest.NewServer(mnstest.WithCredential("testid", "testsecret"))
+//	defer srv.Close()
+//	client := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
+//		EndPoint: srv.ClientEndpoint(), // http://<account>.mns.<region>.aliyuncs.com, never resolved
+//		AccessKeyId: "testid", AccessKeySecret: "testsecret"})
+//	client.SetTransport(srv.Transport()) // before sharing the client
+//
+// or simply srv.NewSDKClient("testid", "testsecret", "", 0). Other clients sign with Sign and send
+// to URL; any Host header and Content-Type are accepted.
+//
+// What it does: queues (create/set/get/delete, send and batch send with DelaySeconds and
+// Priority, receive and batch receive with waitseconds long polls, peek, delete and batch delete,
+// ChangeMessageVisibility with a new receipt handle each time, DequeueCount, FirstDequeueTime,
+// EnqueueTime, visibility timeouts, retention), topics (create/set/get/delete, Subscribe with
+// FilterTag and NotifyContentFormat XML, JSON or SIMPLIFIED, PublishMessage with MessageTag and
+// fan-out into queues), signature checking (HMAC-SHA1 over the raw request target, 15 minutes
+// of Date skew against the wall clock, STS token when the pair has one, Content-MD5 in the SDK's
+// base64-of-hex form or RFC 1864), and the documented limits with the cloud's error codes.
+//
+// Time: delivery reads the injected clock (WithClock); the Date check reads WithWallClock. A long
+// poll wakes on every state change and on Advance, re-reads the clock on a short real ticker
+// (WithPollInterval), and ends after waitseconds of injected time or min(waitseconds,
+// WithMaxRealWait) of real time, whichever comes first.
+//
+// Test API: CreateQueue, CreateTopic, Subscribe, Send, Publish seed state; Messages, Published,
+// Requests, Calls inspect it; OnPublish hooks a Go func to a topic; Advance, Wake, WaitForPollers
+// drive time; InjectFaults (scripted), SetFaultRate (seeded probability) and Fault (5xx with the
+// real error body, slow answers, dropped connections, lost answers) inject failures.
+//
+// Simplified compared with the cloud:
+//   - Delivery order is deterministic (priority, then visible time, then send order); the cloud
+//     spreads messages over stripes and a batch may return fewer than are available.
+//   - Topic fan-out is synchronous, before the PublishMessage answer; failed pushes (missing
+//     queue, notification over the queue's size) are dropped at once, not retried per
+//     NotifyStrategy. HTTP and mail endpoints are accepted but nothing is delivered to them.
+//     Region and account in queue endpoints are not checked.
+//   - No QPS limits, no concurrent long-poll cap, no queue "deleted recently" state, no logging,
+//     no dead-letter queues, no ListQueue/ListTopic/ListSubscription, no message attributes.
+//   - Codes the documentation does not establish are inferred: InvalidArgument for oversized
+//     bodies, batches over 16, bad Priority and bad numOfMessages; 403 InvalidAccessKeyId for a
+//     wrong or missing STS token; 400 InvalidRequestURL for unknown paths; 404 with an <Errors>
+//     body for a partly failed BatchDeleteMessage. A message's own DelaySeconds always overrides
+//     the queue's (the Go SDK always sends one); Priority 0 means the default 8. JSON
+//     notifications carry PublishTime as a string and MessageTag only when set.
+//   - Retention counts from the send, delayed messages included (the documentation's wording;
+//     not established for delayed messages): a message delayed longer than the queue's
+//     MessageRetentionPeriod (default 4 days) is lost, so week-long delays need a 7-day queue.
+//   - Request records are kept for the server's life. A Drop fault aborts the handler with
+//     http.ErrAbortHandler, which net/http turns into a closed connection; callers of Handler()
+//     outside net/http must recover it.
+//   - A BatchSendMessage with one bad message is refused whole (InvalidArgument); the cloud's
+//     per-message partial failure is not produced.
+//
+// The conformance suite (conformance_test.go) runs the same table against the real cloud when
+// these environment variables are set (skipped otherwise): MNS_CONFORMANCE_ENDPOINT (e.g.
+// http://<account>.mns.cn-hangzhou.aliyuncs.com), MNS_CONFORMANCE_ACCESS_KEY_ID,
+// MNS_CONFORMANCE_ACCESS_KEY_SECRET, optional MNS_CONFORMANCE_SECURITY_TOKEN; queue and
+// read-only cases run by default, topic cases (billable) only with MNS_CONFORMANCE_BILLABLE=1.
+// Cases that need the emulator's clock or test API are skipped against the cloud.
+package mnstest
