@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
+	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
 	"iprodwatch/handler/cli"
 	"iprodwatch/handler/mnstest"
