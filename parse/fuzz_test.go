@@ -97,3 +97,44 @@ func FuzzAlgorithmData(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeTrigger: any payload gives a trigger or ErrUnknownTrigger, never a panic; every message
+// either carries a valid job id or an error a dead-letter reason can be written from.
+func FuzzDecodeTrigger(f *testing.F) {
+	for _, pattern := range []string{"../testdata/triggers/*", "../testdata/checks/*"} {
+		seeds, _ := filepath.Glob(pattern)
+		for _, s := range seeds {
+			f.Add(mustRead(f, s))
+		}
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		tr, err := parse.DecodeTrigger(payload)
+		if err != nil {
+			if !errors.Is(err, parse.ErrUnknownTrigger) || tr != nil {
+				t.Fatalf("DecodeTrigger = %+v, %v", tr, err)
+			}
+			return
+		}
+		if tr.Kind == parse.TriggerTimer {
+			if tr.Timer == nil {
+				t.Fatal("timer trigger without its event")
+			}
+			return
+		}
+		if len(tr.Messages) == 0 {
+			t.Fatalf("%s trigger with no messages", tr.Kind)
+		}
+		for _, m := range tr.Messages {
+			switch {
+			case m.Err != nil:
+				if !errors.Is(m.Err, parse.ErrBadMessage) && !errors.Is(m.Err, parse.ErrInvalidJobID) {
+					t.Fatalf("untyped message error %T: %v", m.Err, m.Err)
+				}
+			case parse.ValidateJobID(m.Request.Check.JobID) != nil:
+				t.Fatalf("accepted message with job id %q", m.Request.Check.JobID)
+			case m.Request.Check.Attempt < 1:
+				t.Fatalf("accepted message with attempt %d", m.Request.Check.Attempt)
+			}
+		}
+	})
+}

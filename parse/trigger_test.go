@@ -1,0 +1,110 @@
+package parse_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"iprodwatch/parse"
+)
+
+// summary is what a trigger test compares for each message: its id, its job (or why it is bad)
+// and the shape it came in.
+type summary struct {
+	ID, JobID string
+	Origin    parse.Origin
+	Attempt   int
+	Err       string // a substring of the error; "" when the message is good
+}
+
+func summarise(t *parse.Trigger) []summary {
+	var out []summary
+	for _, m := range t.Messages {
+		s := summary{ID: m.ID}
+		if m.Err != nil {
+			s.Err = m.Err.Error()
+		} else {
+			s.JobID, s.Origin, s.Attempt = m.Request.Check.JobID, m.Request.Origin, m.Request.Check.Attempt
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+const otherJobID = "5d41402abc4b2a76b9719d911017c592"
+
+func TestDecodeTriggerFollowsThePrecedenceTable(t *testing.T) {
+	submit := summary{JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1}
+	tests := []struct {
+		file string
+		kind parse.TriggerKind
+		want []summary
+	}{
+		{"direct-check.json", parse.TriggerDirect, []summary{{JobID: jobID, Origin: parse.OriginCheck, Attempt: 2}}},
+		{"direct-submit.json", parse.TriggerDirect, []summary{submit}},
+		{"direct-batch.json", parse.TriggerDirect, []summary{
+			submit,
+			{JobID: otherJobID, Origin: parse.OriginCheck, Attempt: 3},
+			{Err: "no JobId"},
+		}},
+		{"eventbridge-mixed-batch.json", parse.TriggerEventBridge, []summary{
+			{ID: "0A1B2C3D4E5F60718293A4B5C6D70001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1},
+			{ID: "0A1B2C3D4E5F60718293A4B5C6D70002", Err: "neither JSON nor base64"},
+			{Err: "batch element 2 is a number"},
+			{ID: "0A1B2C3D4E5F60718293A4B5C6D70003", JobID: otherJobID, Origin: parse.OriginCheck, Attempt: 5},
+		}},
+		{"topic-stream-attrs.json", parse.TriggerTopic, []summary{submit}},
+		{"stream-base64.txt", parse.TriggerDirect, []summary{submit}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := parse.DecodeTrigger(mustRead(t, "../testdata/triggers/"+tt.file))
+			if err != nil {
+				t.Fatalf("DecodeTrigger: %v", err)
+			}
+			if got.Kind != tt.kind {
+				t.Errorf("kind = %s, want %s", got.Kind, tt.kind)
+			}
+			gotS := summarise(got)
+			for i := range gotS {
+				if i < len(tt.want) && tt.want[i].Err != "" && strings.Contains(gotS[i].Err, tt.want[i].Err) {
+					gotS[i].Err = tt.want[i].Err
+				}
+			}
+			if diff := cmp.Diff(tt.want, gotS); diff != "" {
+				t.Errorf("messages (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDecodeTriggerRefusesUnknownShapes(t *testing.T) {
+	tests := []struct{ name, payload string }{
+		{"an object with no distinguishing field", string(mustRead(t, "../testdata/triggers/unknown-object.json"))},
+		{"empty", ""},
+		{"an empty array", "[]"},
+		{"a number", "42"},
+		{"null", "null"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse.DecodeTrigger([]byte(tt.payload))
+			if !errors.Is(err, parse.ErrUnknownTrigger) {
+				t.Errorf("DecodeTrigger(%q) = %+v, %v; want ErrUnknownTrigger", tt.payload, got, err)
+			}
+		})
+	}
+}
+
+func TestBadMessagesKeepTheirBodyForTheDeadLetterQueue(t *testing.T) {
+	got, err := parse.DecodeTrigger(mustRead(t, "../testdata/triggers/direct-batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := got.Messages[2]
+	if !errors.Is(bad.Err, parse.ErrBadMessage) || string(bad.Body) != `{"foo":1}` {
+		t.Errorf("bad message = %q, %v; want its own body and ErrBadMessage", bad.Body, bad.Err)
+	}
+}
