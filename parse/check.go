@@ -31,6 +31,10 @@ type Check struct {
 	ExpectedSeconds float64 `json:"expectedSeconds,omitempty"`
 	Algorithm       string  `json:"algorithm,omitempty"` // learned from the first answer
 	LastState       State   `json:"lastState,omitempty"` // the state the last answer reported
+	// StateSince is when LastState was first seen: the policy's estimate of time spent in it.
+	StateSince time.Time `json:"stateSince,omitzero"`
+	// Failures counts consecutive transient failures (throttling, 5xx, timeouts) of this check.
+	Failures int `json:"failures,omitempty"`
 	// UserData is the submitter's own data, carried from check to check untouched.
 	UserData json.RawMessage `json:"userData,omitempty"`
 	// Callback is reserved for workflow callbacks (a CloudFlow task token); carried, not acted on.
@@ -120,7 +124,7 @@ func decodeVersioned(b []byte) (Request, error) {
 	if c.Version != CheckVersion {
 		return Request{}, badMessage("check message version %d is not supported (want %d)", c.Version, CheckVersion)
 	}
-	if c.Attempt < 0 || c.ExpectedSeconds < 0 {
+	if c.Attempt < 0 || c.ExpectedSeconds < 0 || c.Failures < 0 {
 		return Request{}, badMessage("check message: negative attempt or expectedSeconds")
 	}
 	if c.Attempt == 0 {
@@ -237,6 +241,6 @@ func badMessage(format string, args ...any) error {
 // EncodeCheck writes a check message; the handler sends it to the check queue as plain text.
 func EncodeCheck(c Check) ([]byte, error) {
 	c.Version = CheckVersion
-	c.FirstCheckedAt, c.Deadline = c.FirstCheckedAt.UTC(), c.Deadline.UTC()
+	c.FirstCheckedAt, c.Deadline, c.StateSince = c.FirstCheckedAt.UTC(), c.Deadline.UTC(), c.StateSince.UTC()
 	return encode(c, "")
 }
