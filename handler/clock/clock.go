@@ -69,3 +69,14 @@ func (s *Scaled) Now() time.Time {
 	elapsed := s.real().Sub(s.origin)
 	return s.start.Add(time.Duration(float64(elapsed) * s.factor))
 }
+
+// AdvanceTo moves the clock forward to t; a t in the past leaves it where it is. Concurrent
+// sleepers on one manual clock then wake in order without pushing time further than the latest.
+func (m *Manual) AdvanceTo(t time.Time) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t.After(m.now) {
+		m.now = t
+	}
+	return m.now
+}

@@ -1,0 +1,243 @@
+package handler
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"iprodwatch/parse"
+)
+
+// MaxMessage is the MNS limit on a message body.
+const MaxMessage = 64 << 10
+
+// push works the check requests of a queue, topic or direct trigger, each isolated from the others,
+// up to Concurrency at once. It fails when a configuration fault or a send that kept failing means
+// the trigger must deliver the payload again.
+func (inv *invocation) push(ctx context.Context, cl *Clients, msgs []parse.Message) error {
+	return inv.each(ctx, len(msgs), func(ctx context.Context, i int) error {
+		m := msgs[i]
+		if m.Err != nil {
+			return inv.deadLetter(ctx, cl, m)
+		}
+		v, err := inv.decide(ctx, cl, m.Request)
+		if err != nil {
+			return err
+		}
+		return inv.applyPush(ctx, cl, m, v)
+	})
+}
+
+// each runs fn for n items with bounded concurrency, turning a panic in one item into that item's
+// error so its neighbours finish. The first error is returned.
+func (inv *invocation) each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	sem := make(chan struct{}, inv.h.cfg.Concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := func() (err error) {
+				defer func() {
+					if p := recover(); p != nil {
+						inv.log.Error("internal error", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+						err = fmt.Errorf("iprodwatch: internal error: %v", p)
+					}
+				}()
+				return fn(ctx, i)
+			}()
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// applyPush carries out a verdict where the trigger already consumed the message: a running job's
+// check goes back on the check queue as a new message.
+func (inv *invocation) applyPush(ctx context.Context, cl *Clients, m parse.Message, v verdict) error {
+	switch v.decision {
+	case DecisionPublished:
+		if err := inv.publish(ctx, cl, v.event); err != nil {
+			return err
+		}
+	case DecisionRequeued, DecisionRetried:
+		body, err := parse.EncodeCheck(v.check)
+		if err != nil {
+			return err
+		}
+		if err := inv.retry(ctx, "requeue", func() error { return cl.Queues.Send(ctx, inv.h.cfg.CheckQueue, body, v.delay) }); err != nil {
+			return err
+		}
+	case DecisionDeadLettered:
+		m.Err = errors.New(v.reason)
+		return inv.deadLetter(ctx, cl, m)
+	}
+	inv.record(recordOf(v), stalledAttr(v)...)
+	return nil
+}
+
+func recordOf(v verdict) Record {
+	r := Record{JobID: v.check.JobID, Decision: v.decision, Attempt: v.check.Attempt, Reason: v.reason}
+	switch v.decision {
+	case DecisionPublished:
+		r.EventID, r.Outcome = v.event.ID, string(v.event.Outcome)
+	case DecisionRequeued, DecisionRetried:
+		r.Attempt-- // the attempt made now; the message carries the next
+		r.DelaySeconds = v.delay.Round(time.Millisecond).Seconds()
+	}
+	return r
+}
+
+func stalledAttr(v verdict) []any {
+	if v.stalled {
+		return []any{"stalled", true}
+	}
+	return nil
+}
+
+// publish sends the event to the event topic with its outcome as the MessageTag, shrunk first when
+// it would not fit a message.
+func (inv *invocation) publish(ctx context.Context, cl *Clients, e *parse.Event) error {
+	body, err := fitEvent(e)
+	if err != nil {
+		return err
+	}
+	return inv.retry(ctx, "publish", func() error {
+		return cl.Topics.Publish(ctx, inv.h.cfg.EventTopic, body, string(e.Outcome))
+	})
+}
+
+// fitEvent encodes e within MaxMessage: when it is too large, it drops rawData, then the typed result
+// and the files, and says so in data.truncated with the command that prints the whole event.
+func fitEvent(e *parse.Event) ([]byte, error) {
+	body, err := parse.EncodeEvent(e, "")
+	if err != nil || len(body) <= MaxMessage {
+		return body, err
+	}
+	small := *e
+	small.Data.Truncated = &parse.Truncated{
+		Reason: fmt.Sprintf("the event was %d bytes; an MNS message holds %d", len(body), MaxMessage),
+		Fetch:  "iprodwatch check -json " + e.Subject,
+	}
+	drops := []struct {
+		path string
+		drop func(*parse.EventData)
+	}{
+		{"data.rawData", func(d *parse.EventData) { d.RawData = nil }},
+		{"data.warnings", func(d *parse.EventData) { d.Warnings = nil }},
+		{"data.result", func(d *parse.EventData) { d.Result, d.ResultError = nil, "" }},
+		{"data.files", func(d *parse.EventData) { d.Files = []parse.File{} }},
+		{"data.jobParams", func(d *parse.EventData) { d.JobParams = nil }},
+		{"data.userData", func(d *parse.EventData) { d.UserData = nil }},
+	}
+	for _, d := range drops {
+		d.drop(&small.Data)
+		small.Data.Truncated.Omitted = append(small.Data.Truncated.Omitted, d.path)
+		if body, err = parse.EncodeEvent(&small, ""); err != nil || len(body) <= MaxMessage {
+			return body, err
+		}
+	}
+	return nil, fmt.Errorf("%w: event of job %s is %d bytes even without its data", ErrTooLarge, e.Subject, len(body))
+}
+
+// deadLetter sends a bad message to the dead-letter queue with its reason. The original body is
+// kept as text when it is valid UTF-8 without control characters, else as base64, and cut to fit.
+func (inv *invocation) deadLetter(ctx context.Context, cl *Clients, m parse.Message) error {
+	now := inv.h.clock.Now().UTC()
+	dl := deadLetter{V: 1, Reason: m.Err.Error(), Trigger: inv.trigger, MessageID: m.ID, JobID: m.Request.Check.JobID, At: now}
+	body := m.Body
+	const room = MaxMessage - 8<<10 // leave room for the reason and the envelope
+	if len(body) > room {
+		body, dl.BodyTruncated = body[:room], true
+	}
+	if utf8.Valid(body) && !hasControl(body) {
+		dl.Body = string(body)
+	} else {
+		dl.BodyBase64 = base64.StdEncoding.EncodeToString(body)
+		if len(dl.BodyBase64) > room {
+			dl.BodyBase64, dl.BodyTruncated = dl.BodyBase64[:room], true
+		}
+	}
+	if len(dl.Reason) > 4<<10 {
+		dl.Reason = dl.Reason[:4<<10] + "..."
+	}
+	b, err := json.Marshal(dl)
+	if err != nil {
+		return err
+	}
+	if err := inv.retry(ctx, "dead-letter", func() error { return cl.Queues.Send(ctx, inv.h.cfg.DLQQueue, b, 0) }); err != nil {
+		return err
+	}
+	inv.record(Record{JobID: dl.JobID, Decision: DecisionDeadLettered, Attempt: m.Request.Check.Attempt, Reason: dl.Reason}, "messageId", m.ID)
+	return nil
+}
+
+// deadLetter is the body of a dead-letter message.
+type deadLetter struct {
+	V             int       `json:"v"`
+	Reason        string    `json:"reason"`
+	Trigger       string    `json:"trigger"`
+	MessageID     string    `json:"messageId,omitempty"`
+	JobID         string    `json:"jobId,omitempty"`
+	At            time.Time `json:"at"`
+	Body          string    `json:"body,omitempty"`
+	BodyBase64    string    `json:"bodyBase64,omitempty"`
+	BodyTruncated bool      `json:"bodyTruncated,omitempty"`
+}
+
+// hasControl reports control characters other than tab and newlines, which MNS's XML cannot carry.
+func hasControl(b []byte) bool {
+	for _, c := range string(b) {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// retry runs a send until it succeeds, retrying transient failures in-process with a growing pause
+// while the invocation has time left; a configuration fault or an oversized message is returned at
+// once. What still fails makes the invocation fail, so the trigger delivers the payload again.
+func (inv *invocation) retry(ctx context.Context, what string, send func() error) error {
+	pause := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := send()
+		if err == nil || errors.Is(err, ErrConfig) || errors.Is(err, ErrTooLarge) {
+			return err
+		}
+		if attempt == sendAttempts || !inv.hasTime(ctx, pause) {
+			return fmt.Errorf("%s failed %d times: %w", what, attempt, err)
+		}
+		inv.log.Warn("send failed; retrying", "send", what, "attempt", attempt, "error", err.Error())
+		if err := sleepReal(ctx, pause); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
+}
+
+// sendAttempts bounds the in-process retries of one send.
+const sendAttempts = 5
+
+// hasTime reports whether the invocation can still wait d and do one more call before its deadline.
+func (inv *invocation) hasTime(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || inv.h.wall().Add(d+2*time.Second).Before(deadline)
+}

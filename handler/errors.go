@@ -1,0 +1,25 @@
+package handler
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error categories. Adapters classify every failure into one of them (their tables live beside the
+// SDK they wrap); the handler decides by category with errors.Is, never by text.
+var (
+	// ErrTransient is a failure worth trying again later: throttling, 5xx, timeouts, dropped
+	// connections.
+	ErrTransient = errors.New("transient failure")
+	// ErrConfig is a fault in configuration or permissions: a rejected key or signature, a denied
+	// action, a queue or topic that does not exist, an invalid variable. Neither the message nor
+	// time will fix it, so the invocation fails loudly instead of retrying or dead-lettering.
+	ErrConfig = errors.New("configuration fault")
+	// ErrThrottled is MPS refusing a call for the quota; it is transient, and it also slows this
+	// instance down.
+	ErrThrottled = fmt.Errorf("%w: throttled", ErrTransient)
+	// ErrNoSuchJob is MPS saying it has no such job for this account.
+	ErrNoSuchJob = errors.New("no such job")
+	// ErrTooLarge is a message over the MNS size limit.
+	ErrTooLarge = errors.New("message too large")
+)

@@ -1,0 +1,165 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"iprodwatch/handler/clock"
+	"iprodwatch/parse"
+)
+
+// Handler is the function. One Handler serves every invocation of an instance; it keeps no job
+// state, only the instance's query budget.
+type Handler struct {
+	cfg     Config
+	connect Connector
+	creds   func(ctx context.Context) (Credentials, error)
+	clock   clock.Clock
+	sleep   func(ctx context.Context, until time.Time) error
+	wall    func() time.Time // real time, for budgets against the function timeout
+	log     *slog.Logger
+	budget  *budget
+
+	mu  sync.Mutex
+	rng *rand.Rand
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithClock sets the clock of the policy, deadlines and the query budget (default: the wall clock).
+func WithClock(c clock.Clock) Option { return func(h *Handler) { h.clock = c } }
+
+// WithSleep sets how the handler waits until an instant of its clock (default: a real timer, right
+// for the wall clock). Tests on a manual clock advance it instead.
+func WithSleep(fn func(ctx context.Context, until time.Time) error) Option {
+	return func(h *Handler) { h.sleep = fn }
+}
+
+// WithWallClock sets the real clock that time budgets are measured against (default time.Now).
+func WithWallClock(fn func() time.Time) Option { return func(h *Handler) { h.wall = fn } }
+
+// WithLogger sets the structured logger (default: JSON to standard error).
+func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
+
+// WithSeed makes the policy's jitter reproducible.
+func WithSeed(seed uint64) Option {
+	return func(h *Handler) { h.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+}
+
+// WithCredentials sets where an invocation's credentials come from (default: the FC context, then
+// the ALIBABA_CLOUD_* variables).
+func WithCredentials(fn func(ctx context.Context) (Credentials, error)) Option {
+	return func(h *Handler) { h.creds = fn }
+}
+
+// New returns the function for cfg; connect builds each invocation's clients (SDKConnector in
+// production).
+func New(cfg Config, connect Connector, opts ...Option) *Handler {
+	h := &Handler{
+		cfg:     cfg,
+		connect: connect,
+		creds:   func(ctx context.Context) (Credentials, error) { return CredentialsFrom(ctx, os.Getenv) },
+		clock:   clock.Real{},
+		wall:    time.Now,
+		log:     slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		rng:     rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+	}
+	h.sleep = func(ctx context.Context, until time.Time) error { return sleepReal(ctx, until.Sub(h.clock.Now())) }
+	for _, o := range opts {
+		o(h)
+	}
+	h.budget = newBudget(cfg.QPS, h.clock, h.sleep)
+	return h
+}
+
+// SDKConnector builds the real SDK clients of one invocation.
+func SDKConnector(cfg Config) Connector {
+	return func(_ context.Context, cred Credentials) (*Clients, error) {
+		m, err := newMNS(cfg, cred)
+		if err != nil {
+			return nil, err
+		}
+		return &Clients{Jobs: newMPS(cfg, cred, cfg.Concurrency), Queues: m, Topics: m}, nil
+	}
+}
+
+// uniform draws from the handler's random source, shared by the invocation's goroutines.
+func (h *Handler) uniform() float64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rng.Float64()
+}
+
+// Handle is the FC handler: the payload arrives as raw bytes (the SDK's event types are unsafe for
+// real payloads) and the answer is a JSON summary of what was decided. It fails only when the
+// trigger should deliver the payload again: a configuration fault, or a send that kept failing.
+// No panic escapes it.
+func (h *Handler) Handle(ctx context.Context, payload []byte) (out json.RawMessage, err error) {
+	inv := h.newInvocation(ctx)
+	defer func() {
+		if p := recover(); p != nil {
+			inv.log.Error("internal error", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out, err = nil, fmt.Errorf("iprodwatch: internal error: %v", p)
+		}
+		inv.finish(err)
+	}()
+	cred, err := h.creds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := h.connect(ctx, cred)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := parse.DecodeTrigger(payload)
+	if err != nil {
+		inv.trigger = "unknown"
+		if err := inv.deadLetter(ctx, cl, parse.Message{Body: payload, Err: err}); err != nil {
+			return nil, err
+		}
+		return inv.summary()
+	}
+	inv.trigger = string(tr.Kind)
+	inv.log = inv.log.With("trigger", inv.trigger)
+	if tr.Kind == parse.TriggerTimer {
+		err = inv.sweep(ctx, cl)
+	} else {
+		err = inv.push(ctx, cl, tr.Messages)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return inv.summary()
+}
+
+func sleepReal(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// requestID is the FC request id of the invocation, "" outside FC.
+func requestID(ctx context.Context) string {
+	if fc, ok := fccontext.FromContext(ctx); ok {
+		return fc.RequestID
+	}
+	return ""
+}

@@ -1,0 +1,124 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Decision names what was done with one check request; the same words are used in logs, the
+// invocation's answer and the README.
+type Decision string
+
+// The decisions.
+const (
+	DecisionPublished    Decision = "published"    // the job ended (or timed out): its event is on the topic
+	DecisionRequeued     Decision = "requeued"     // the job runs: the check goes back on the queue with a delay
+	DecisionRetried      Decision = "retried"      // the query failed transiently: the check goes back after a backoff
+	DecisionDeadLettered Decision = "deadlettered" // the message is bad: it went to the dead-letter queue with its reason
+)
+
+// Record is one decision, as the invocation answers and logs it.
+type Record struct {
+	JobID        string   `json:"jobId,omitempty"`
+	Decision     Decision `json:"decision"`
+	Attempt      int      `json:"attempt,omitempty"`
+	DelaySeconds float64  `json:"delaySeconds,omitempty"`
+	EventID      string   `json:"eventId,omitempty"`
+	Outcome      string   `json:"outcome,omitempty"`
+	Reason       string   `json:"reason,omitempty"`
+}
+
+// Summary is the invocation's answer: what it was given and what it decided, counted.
+type Summary struct {
+	Trigger      string   `json:"trigger"`
+	Checks       int      `json:"checks"` // QueryIProductionJob calls made
+	Published    int      `json:"published"`
+	Requeued     int      `json:"requeued"`
+	Retried      int      `json:"retried"`
+	DeadLettered int      `json:"deadlettered"`
+	Throttled    int      `json:"throttled"`
+	Decisions    []Record `json:"decisions"`
+}
+
+// invocation is the state of one Handle call.
+type invocation struct {
+	h       *Handler
+	log     *slog.Logger
+	trigger string
+	start   time.Time
+
+	mu  sync.Mutex
+	sum Summary
+}
+
+func (h *Handler) newInvocation(ctx context.Context) *invocation {
+	log := h.log
+	if id := requestID(ctx); id != "" {
+		log = log.With("requestId", id)
+	}
+	return &invocation{h: h, log: log, start: h.wall(), sum: Summary{Decisions: []Record{}}}
+}
+
+// record counts and logs one decision.
+func (inv *invocation) record(r Record, attrs ...any) {
+	inv.mu.Lock()
+	inv.sum.Decisions = append(inv.sum.Decisions, r)
+	switch r.Decision {
+	case DecisionPublished:
+		inv.sum.Published++
+	case DecisionRequeued:
+		inv.sum.Requeued++
+	case DecisionRetried:
+		inv.sum.Retried++
+	case DecisionDeadLettered:
+		inv.sum.DeadLettered++
+	}
+	inv.mu.Unlock()
+	level := slog.LevelInfo
+	if r.Decision == DecisionDeadLettered {
+		level = slog.LevelWarn
+	}
+	args := []any{"jobId", r.JobID, "decision", string(r.Decision), "attempt", r.Attempt}
+	if r.Decision == DecisionRequeued || r.Decision == DecisionRetried {
+		args = append(args, "delaySeconds", r.DelaySeconds)
+	}
+	if r.EventID != "" {
+		args = append(args, "eventId", r.EventID, "outcome", r.Outcome)
+	}
+	if r.Reason != "" {
+		args = append(args, "reason", r.Reason)
+	}
+	inv.log.Log(context.Background(), level, "check", append(args, attrs...)...)
+}
+
+func (inv *invocation) counted(checks, throttled int) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.sum.Checks += checks
+	inv.sum.Throttled += throttled
+}
+
+func (inv *invocation) summary() (json.RawMessage, error) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.sum.Trigger = inv.trigger
+	return json.Marshal(inv.sum)
+}
+
+// finish logs the invocation's counters on one line, so a log query or an alert can sum them.
+func (inv *invocation) finish(err error) {
+	inv.mu.Lock()
+	s := inv.sum
+	inv.mu.Unlock()
+	args := []any{"trigger", inv.trigger, "checks", s.Checks, "published", s.Published, "requeued", s.Requeued,
+		"retried", s.Retried, "deadlettered", s.DeadLettered, "throttled", s.Throttled,
+		"durationMs", inv.h.wall().Sub(inv.start).Milliseconds()}
+	if err != nil {
+		inv.log.Error("invocation failed", append(args, "error", err.Error())...)
+		return
+	}
+	inv.log.Info("invocation", args...)
+}

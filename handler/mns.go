@@ -1,0 +1,191 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
+	"github.com/valyala/fasthttp"
+)
+
+// mnsClient is the MNS adapter for queues and topics. One SDK client is shared by the invocation's
+// goroutines (safe); queue and topic objects are made per call (sharing them races).
+type mnsClient struct {
+	client ali_mns.MNSClient
+	// timeout bounds one request; receives wait less than it.
+	timeout time.Duration
+}
+
+// newMNS builds the client for one invocation. The SDK insists on an endpoint of five dot-separated
+// pieces (<account>.mns.<region>.aliyuncs.com); for a plain http://HOST:PORT endpoint it is given
+// that shape and a transport that sends every request to HOST:PORT instead.
+func newMNS(cfg Config, cred Credentials) (m *mnsClient, err error) {
+	defer func() {
+		// The SDK's constructor panics on a bad endpoint or empty keys instead of returning an error.
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("%w: MNS client: %v", ErrConfig, p)
+		}
+	}()
+	host := cfg.MNSEndpoint.Host
+	endpoint := cfg.MNSEndpoint.Scheme + "://" + host
+	direct := len(strings.Split(endpoint, ".")) != 5
+	if direct {
+		endpoint = cfg.MNSEndpoint.Scheme + "://" + cfg.AccountID + ".mns." + cfg.Region + ".aliyuncs.com"
+	}
+	const timeout = 35 * time.Second
+	c := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
+		EndPoint:        endpoint,
+		AccessKeyId:     cred.AccessKeyID,
+		AccessKeySecret: cred.AccessKeySecret,
+		Token:           cred.SecurityToken,
+		TimeoutSecond:   int64(timeout / time.Second),
+	})
+	if direct {
+		c.SetTransport(&fixedHost{addr: host, tls: cfg.MNSEndpoint.Scheme == "https"})
+	}
+	return &mnsClient{client: c, timeout: timeout}, nil
+}
+
+// fixedHost is a fasthttp transport that sends every request to one address, keeping the SDK's Host
+// header and signature. It owns its HostClient so fasthttp's idle-client cleaner cannot lose the
+// address.
+type fixedHost struct {
+	addr string
+	tls  bool
+	once sync.Once
+	hc   *fasthttp.HostClient
+}
+
+func (t *fixedHost) RoundTrip(outer *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
+	t.once.Do(func() {
+		t.hc = &fasthttp.HostClient{Addr: t.addr, Name: outer.Name, IsTLS: t.tls,
+			ReadTimeout: outer.ReadTimeout, WriteTimeout: outer.WriteTimeout, MaxConns: outer.MaxConns}
+	})
+	return false, t.hc.Do(req, resp)
+}
+
+// Send implements Queues. Priority is always set: the SDK would send 0.
+func (m *mnsClient) Send(ctx context.Context, queue string, body []byte, delay time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrTransient, err)
+	}
+	q := ali_mns.NewMNSQueue(queue, m.client)
+	_, err := q.SendMessage(ali_mns.MessageSendRequest{
+		MessageBody:  string(body),
+		DelaySeconds: int64((delay + time.Second - 1) / time.Second),
+		Priority:     8,
+	})
+	return classifyMNS("SendMessage", queue, err)
+}
+
+// Publish implements Topics.
+func (m *mnsClient) Publish(ctx context.Context, topic string, body []byte, tag string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrTransient, err)
+	}
+	t := ali_mns.NewMNSTopic(topic, m.client)
+	_, err := t.PublishMessage(ali_mns.MessagePublishRequest{MessageBody: string(body), MessageTag: tag})
+	return classifyMNS("PublishMessage", topic, err)
+}
+
+// Receive implements Queues with BatchReceiveMessage (at most 16 a call).
+func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait time.Duration) ([]Received, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTransient, err)
+	}
+	q := ali_mns.NewMNSQueue(queue, m.client)
+	// Buffered: the SDK writes one value per waitseconds value and never blocks on it then.
+	resps, errs := make(chan ali_mns.BatchMessageReceiveResponse, 1), make(chan error, 1)
+	secs := min(int64(wait/time.Second), int64(m.timeout/time.Second)-5, 30)
+	if secs > 0 {
+		q.BatchReceiveMessage(resps, errs, int32(min(max, 16)), secs)
+	} else {
+		q.BatchReceiveMessage(resps, errs, int32(min(max, 16)))
+	}
+	select {
+	case r := <-resps:
+		out := make([]Received, 0, len(r.Messages))
+		for _, msg := range r.Messages {
+			out = append(out, Received{
+				ID: msg.MessageId, Receipt: msg.ReceiptHandle, Body: []byte(msg.MessageBody),
+				DequeueCount:   int(msg.DequeueCount),
+				FirstDequeueAt: time.UnixMilli(msg.FirstDequeueTime).UTC(),
+				EnqueuedAt:     time.UnixMilli(msg.EnqueueTime).UTC(),
+			})
+		}
+		return out, nil
+	case err := <-errs:
+		if ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
+			return nil, nil
+		}
+		return nil, classifyMNS("BatchReceiveMessage", queue, err)
+	}
+}
+
+// Delete implements Queues. A handle that is no longer valid means the message came back (its
+// visibility ran out) and someone else holds it now; that is not a failure of this check.
+func (m *mnsClient) Delete(ctx context.Context, queue, receipt string) error {
+	err := ali_mns.NewMNSQueue(queue, m.client).DeleteMessage(receipt)
+	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
+		return nil
+	}
+	return classifyMNS("DeleteMessage", queue, err)
+}
+
+// Defer implements Queues with ChangeMessageVisibility (1 s to 12 h).
+func (m *mnsClient) Defer(ctx context.Context, queue, receipt string, d time.Duration) error {
+	secs := min(max(int64((d+time.Second-1)/time.Second), 1), MaxVisibility)
+	_, err := ali_mns.NewMNSQueue(queue, m.client).ChangeMessageVisibility(receipt, secs)
+	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
+		return nil
+	}
+	return classifyMNS("ChangeMessageVisibility", queue, err)
+}
+
+// MaxVisibility is MNS's longest ChangeMessageVisibility, in seconds (12 hours).
+const MaxVisibility = 43200
+
+// Retention implements Queues.
+func (m *mnsClient) Retention(ctx context.Context, queue string) (time.Duration, error) {
+	attr, err := ali_mns.NewMNSQueueManager(m.client).GetQueueAttributes(queue)
+	if err != nil {
+		return 0, classifyMNS("GetQueueAttributes", queue, err)
+	}
+	return time.Duration(attr.MessageRetentionPeriod) * time.Second, nil
+}
+
+// mnsConfig are the SDK's error templates that mean the configuration is wrong; transport failures,
+// 5xx and unknown codes are transient.
+func mnsConfig() []errorTemplate {
+	return []errorTemplate{
+		&ali_mns.ERR_MNS_QUEUE_NOT_EXIST, &ali_mns.ERR_MNS_TOPIC_NOT_EXIST, &ali_mns.ERR_MNS_ACCESS_DENIED,
+		&ali_mns.ERR_MNS_INVALID_ACCESS_KEY_ID, &ali_mns.ERR_MNS_SIGNATURE_DOES_NOT_MATCH,
+		&ali_mns.ERR_MNS_INVALID_AUTHORIZATION_HEADER, &ali_mns.ERR_MNS_INVALID_QUEUE_NAME,
+		&ali_mns.ERR_MNS_QUEUE_NAME_LENGTH_ERROR, &ali_mns.ERR_MNS_TOPIC_NAME_LENGTH_ERROR,
+	}
+}
+
+type errorTemplate interface{ IsEqual(error) bool }
+
+// classifyMNS maps an SDK error to a category by the SDK's own error identity.
+func classifyMNS(op, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, t := range mnsConfig() {
+		if t.IsEqual(err) {
+			return fmt.Errorf("%w: MNS %s %s: %v", ErrConfig, op, name, err)
+		}
+	}
+	if ali_mns.ERR_MNS_INVALID_ARGUMENT.IsEqual(err) && (op == "SendMessage" || op == "PublishMessage") {
+		return fmt.Errorf("%w: MNS %s %s: %v", ErrTooLarge, op, name, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: MNS %s %s: %w", ErrTransient, op, name, err)
+	}
+	return fmt.Errorf("%w: MNS %s %s: %v", ErrTransient, op, name, err)
+}

@@ -1,0 +1,175 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
+)
+
+// mpsJobs is the MPS adapter: QueryIProductionJob through services/mts, the raw body handed back
+// for parse (the SDK's struct turns a null UserData into "" and cannot hold a Result object).
+// An *mts.Client is not safe for concurrent use, so each concurrent caller takes its own client
+// from a small pool.
+type mpsJobs struct {
+	pool chan *mts.Client
+	new  func() (*mts.Client, error)
+}
+
+// newMPS returns the adapter for one invocation; clients are made on demand (no I/O), at most size
+// at once.
+func newMPS(cfg Config, cred Credentials, size int) *mpsJobs {
+	return &mpsJobs{
+		pool: make(chan *mts.Client, size),
+		new: func() (*mts.Client, error) {
+			var c *mts.Client
+			var err error
+			if cred.SecurityToken != "" {
+				c, err = mts.NewClientWithStsToken(cfg.Region, cred.AccessKeyID, cred.AccessKeySecret, cred.SecurityToken)
+			} else {
+				c, err = mts.NewClientWithAccessKey(cfg.Region, cred.AccessKeyID, cred.AccessKeySecret)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w: MPS client: %v", ErrConfig, err)
+			}
+			c.Domain = cfg.MPSEndpoint.Host
+			c.GetConfig().Scheme = strings.ToUpper(cfg.MPSEndpoint.Scheme)
+			// Set on the client, not per request: a per-request timeout leaks into later calls.
+			c.SetConnectTimeout(5 * time.Second)
+			c.SetReadTimeout(10 * time.Second)
+			return c, nil
+		},
+	}
+}
+
+func (m *mpsJobs) get() (*mts.Client, error) {
+	select {
+	case c := <-m.pool:
+		return c, nil
+	default:
+		return m.new()
+	}
+}
+
+func (m *mpsJobs) put(c *mts.Client) {
+	select {
+	case m.pool <- c:
+	default:
+	}
+}
+
+// QueryJob implements Jobs. The SDK takes no context; a call is bounded by the client's timeouts.
+func (m *mpsJobs) QueryJob(ctx context.Context, jobID string) (body []byte, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTransient, err)
+	}
+	c, err := m.get()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		// The SDK panics on an error body with a non-string Code; a panic must not escape.
+		if p := recover(); p != nil {
+			body, err = nil, fmt.Errorf("%w: MPS answered an error the SDK could not read: %v", ErrTransient, p)
+			return
+		}
+		m.put(c)
+	}()
+	req := mts.CreateQueryIProductionJobRequest()
+	req.JobId = jobID
+	resp, err := c.QueryIProductionJob(req)
+	if err != nil {
+		// A 200 whose Result is an object fails the SDK's typed decode; the raw body is what we want.
+		var ce *sdkerrors.ClientError
+		if errors.As(err, &ce) && ce.ErrorCode() == sdkerrors.JsonUnmarshalErrorCode && resp != nil && resp.GetHttpStatus() == 200 {
+			return resp.GetHttpContentBytes(), nil
+		}
+		return nil, classifyMPS(err)
+	}
+	return resp.GetHttpContentBytes(), nil
+}
+
+// mpsCodes classifies MPS error codes by name. Beyond them, Throttling* is ErrThrottled, any other
+// 5xx is transient and any other 4xx is a configuration fault (the request itself is wrong).
+var mpsCodes = map[string]error{
+	"InvalidAccessKeyId.NotFound":                ErrConfig,
+	"InvalidAccessKeyId.Inactive":                ErrConfig,
+	"SignatureDoesNotMatch":                      ErrConfig,
+	"IncompleteSignature":                        ErrConfig,
+	"InvalidSecurityToken.Expired":               ErrConfig,
+	"InvalidSecurityToken.Malformed":             ErrConfig,
+	"InvalidSecurityToken.MismatchWithAccessKey": ErrConfig,
+	"Forbidden.RAM":                              ErrConfig,
+	"Forbidden":                                  ErrConfig,
+	"InvalidIdentity.ServiceDisabled":            ErrConfig,
+	"InvalidAction.NotFound":                     ErrConfig,
+	"MissingParameter":                           ErrConfig,
+	"InvalidParameter.JobNotFound":               ErrNoSuchJob,
+	"InvalidParameter.ResourceNotFound":          ErrNoSuchJob,
+	"InvalidTimeStamp.Expired":                   ErrTransient, // this machine's clock; the next try re-signs
+	"SignatureNonceUsed":                         ErrTransient,
+}
+
+// classifyMPS maps an SDK error to a category. Transport errors carry the signed URL, SecurityToken
+// and Signature included, in their text: the copy returned keeps only the URL's path.
+func classifyMPS(err error) error {
+	var se *sdkerrors.ServerError
+	if errors.As(err, &se) {
+		msg := fmt.Sprintf("MPS %d %s: %s (RequestId %s)", se.HttpStatus(), se.ErrorCode(), se.Message(), se.RequestId())
+		if cat, ok := mpsCodes[se.ErrorCode()]; ok {
+			return fmt.Errorf("%w: %s", cat, msg)
+		}
+		if strings.HasPrefix(se.ErrorCode(), "Throttling") {
+			return fmt.Errorf("%w: %s", ErrThrottled, msg)
+		}
+		if se.HttpStatus() >= 500 {
+			return fmt.Errorf("%w: %s", ErrTransient, msg)
+		}
+		return fmt.Errorf("%w: MPS refused the request: %s", ErrConfig, msg)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%w: MPS: %w", ErrTransient, redactURLError(ue))
+	}
+	var ce *sdkerrors.ClientError
+	if errors.As(err, &ce) {
+		if orig, ok := ce.OriginError().(*url.Error); ok {
+			return fmt.Errorf("%w: MPS %s: %w", ErrTransient, ce.ErrorCode(), redactURLError(orig))
+		}
+		return fmt.Errorf("%w: MPS client error %s", ErrTransient, ce.ErrorCode())
+	}
+	return fmt.Errorf("%w: MPS: %s", ErrTransient, redactText(err.Error()))
+}
+
+// redactURLError returns a copy of e whose URL has no query string (where the SDK puts the
+// signature and the STS token).
+func redactURLError(e *url.Error) *url.Error {
+	c := *e
+	c.URL = redactText(e.URL)
+	return &c
+}
+
+// redactText cuts every query string out of a text that may hold signed URLs.
+func redactText(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '?')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString("?[query redacted]")
+		s = s[i+1:]
+		end := strings.IndexAny(s, " \"'\n")
+		if end < 0 {
+			return b.String()
+		}
+		s = s[end:]
+	}
+}

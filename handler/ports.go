@@ -1,0 +1,55 @@
+package handler
+
+import (
+	"context"
+	"time"
+)
+
+// The handler's view of the cloud: small interfaces, each method's errors classified as ErrTransient,
+// ErrConfig, ErrNoSuchJob or ErrTooLarge (anything else is treated as transient). Adapters neither
+// retry nor log; the handler does both.
+
+// Jobs queries MPS.
+type Jobs interface {
+	// QueryJob returns the raw body of the QueryIProductionJob response.
+	QueryJob(ctx context.Context, jobID string) ([]byte, error)
+}
+
+// Queues sends to MNS queues and, in pull mode, drains the check queue.
+type Queues interface {
+	Send(ctx context.Context, queue string, body []byte, delay time.Duration) error
+	// Receive takes up to max messages, waiting up to wait for the first; an empty queue is no error.
+	Receive(ctx context.Context, queue string, max int, wait time.Duration) ([]Received, error)
+	Delete(ctx context.Context, queue, receipt string) error
+	// Defer hides a received message for d (ChangeMessageVisibility).
+	Defer(ctx context.Context, queue, receipt string, d time.Duration) error
+	// Retention is how long the queue keeps a message.
+	Retention(ctx context.Context, queue string) (time.Duration, error)
+}
+
+// Topics publishes to MNS topics.
+type Topics interface {
+	// Publish sends body with tag as its MessageTag (at most 16 characters).
+	Publish(ctx context.Context, topic string, body []byte, tag string) error
+}
+
+// Received is one message taken from a queue.
+type Received struct {
+	ID             string
+	Receipt        string
+	Body           []byte
+	DequeueCount   int
+	FirstDequeueAt time.Time
+	EnqueuedAt     time.Time
+}
+
+// Clients are the adapters one invocation uses.
+type Clients struct {
+	Jobs   Jobs
+	Queues Queues
+	Topics Topics
+}
+
+// Connector builds the clients of one invocation from its credentials: FC hands each invocation the
+// function role's current STS credentials, and both SDKs freeze theirs in the client.
+type Connector func(ctx context.Context, cred Credentials) (*Clients, error)
