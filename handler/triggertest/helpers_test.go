@@ -12,6 +12,7 @@ import (
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"iprodwatch/handler/clock"
 	"iprodwatch/handler/mnstest"
@@ -201,4 +202,45 @@ func publish(t *testing.T, c *cloud, topic, body, tag string) string {
 		t.Fatalf("PublishMessage(%q): %v", body, err)
 	}
 	return resp.MessageId
+}
+
+// cmpEmptyNil treats nil and empty slices alike.
+var cmpEmptyNil = cmpopts.EquateEmpty()
+
+// gauge is a Func that measures how many invocations run at once: each call waits (bounded by a
+// guard, never asserted on) until want calls are inside together, so a bridge that serialises
+// calls shows a peak of 1 and one that runs n in parallel shows n.
+type gauge struct {
+	mu      sync.Mutex
+	want    int
+	cur     int
+	peak    int
+	arrived chan struct{}
+}
+
+func (g *gauge) fn(ctx context.Context, _ []byte) error {
+	g.mu.Lock()
+	if g.arrived == nil {
+		g.arrived = make(chan struct{})
+	}
+	g.cur++
+	g.peak = max(g.peak, g.cur)
+	if g.cur == g.want {
+		close(g.arrived)
+	}
+	ch := g.arrived
+	g.mu.Unlock()
+	guard, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	select {
+	case <-ch:
+	case <-guard.Done():
+	}
+	g.mu.Lock()
+	g.cur--
+	if g.cur == 0 {
+		g.arrived = nil
+	}
+	g.mu.Unlock()
+	return nil
 }

@@ -134,12 +134,13 @@ func (s *QueueSource) RunDue(ctx context.Context) (int, error) {
 // free slot is one receive request: against the cloud, set WithTick to a second or more.
 func (s *QueueSource) Run(ctx context.Context) error { return s.run(ctx, s.RunDue) }
 
-// consume receives until the count window is full or the queue has nothing visible, deleting
-// each received message before buffering it.
+// consume receives until the count windows of the free batch slots are full or the queue has
+// nothing visible, deleting each received message before buffering it.
 func (s *QueueSource) consume(ctx context.Context, now time.Time) (int, error) {
 	total := 0
+	room := s.cfg.countWindow * (s.cfg.concurrency - len(s.inflight))
 	for {
-		want := min(s.cfg.countWindow-len(s.buffer), maxReceive)
+		want := min(room-len(s.buffer), maxReceive)
 		if want <= 0 {
 			return total, nil
 		}
