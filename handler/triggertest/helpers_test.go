@@ -63,10 +63,12 @@ func (c *cloud) queue(t *testing.T, name string) ali_mns.AliMNSQueue {
 	return ali_mns.NewMNSQueue(name, c.client)
 }
 
-// send sends bodies through the SDK, as a producer would, moving the clock 123ms before each so
-// enqueue times differ; it returns the message ids.
-func (c *cloud) send(t *testing.T, q ali_mns.AliMNSQueue, bodies ...string) []string {
+// send sends bodies through the SDK, as a producer would (on its own queue handle: SDK handles
+// are not safe to share between goroutines), moving the clock 123ms before each so enqueue times
+// differ; it returns the message ids.
+func (c *cloud) send(t *testing.T, bridgeQ ali_mns.AliMNSQueue, bodies ...string) []string {
 	t.Helper()
+	q := ali_mns.NewMNSQueue(bridgeQ.Name(), c.client)
 	var ids []string
 	for _, b := range bodies {
 		c.clk.Advance(123 * time.Millisecond)

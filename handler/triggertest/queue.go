@@ -31,6 +31,7 @@ type QueueSource struct {
 	windowStart time.Time
 	inflight    []*batch
 	batchSeq    int
+	lastReceive chan struct{} // closed when the last receive's SDK call has returned
 
 	// Guarded by mu.
 	consumed    []Consumed
@@ -52,7 +53,9 @@ type batch struct {
 }
 
 // NewQueueSource consumes q (built with ali_mns.NewMNSQueue on a client from
-// mnstest.Server.NewSDKClient, or on a cloud client) and delivers to fn. Options: WithMode,
+// mnstest.Server.NewSDKClient, or on a cloud client) and delivers to fn. Give it its own queue
+// handles, q and the dead-letter queue's: an SDK queue handle is not safe for concurrent use
+// (its QPS monitor races under -race), so a producer must use another handle. Options: WithMode,
 // WithBase64Decode (default true, as the cloud), WithEventSchema, WithBatchWindow,
 // WithRetryStrategy, WithErrorsTolerance (default NONE, as the cloud), WithDeadLetterQueue,
 // WithFunctionName, WithTriggerName, WithRegion, WithAccount, WithPublishAddr, WithClock,
@@ -167,9 +170,15 @@ func (s *QueueSource) consume(ctx context.Context, now time.Time) (int, error) {
 
 // receive makes one BatchReceiveMessage without waitseconds; an empty queue is no error.
 func (s *QueueSource) receive(ctx context.Context, n int) ([]ali_mns.MessageReceiveResponse, error) {
+	s.awaitReceive()
 	// Buffered: the SDK call finishes and exits even when ctx ends first.
 	respCh, errCh := make(chan ali_mns.BatchMessageReceiveResponse, 1), make(chan error, 1)
-	go s.q.BatchReceiveMessage(respCh, errCh, int32(n))
+	done := make(chan struct{})
+	s.lastReceive = done
+	go func() {
+		defer close(done)
+		s.q.BatchReceiveMessage(respCh, errCh, int32(n))
+	}()
 	select {
 	case r := <-respCh:
 		return r.Messages, nil
@@ -183,6 +192,14 @@ func (s *QueueSource) receive(ctx context.Context, n int) ([]ali_mns.MessageRece
 	}
 }
 
+// awaitReceive waits for a receive abandoned when its ctx ended: the SDK's queue handle is not
+// safe for concurrent calls (its QPS monitor races), so calls on it never overlap.
+func (s *QueueSource) awaitReceive() {
+	if s.lastReceive != nil {
+		<-s.lastReceive
+	}
+}
+
 // delete acknowledges msgs and returns the ones deleted; a message whose handle failed stays in
 // the queue and comes back after its visibility timeout, as it would from the cloud's consumer.
 func (s *QueueSource) delete(msgs []ali_mns.MessageReceiveResponse) ([]ali_mns.MessageReceiveResponse, error) {
@@ -190,6 +207,7 @@ func (s *QueueSource) delete(msgs []ali_mns.MessageReceiveResponse) ([]ali_mns.M
 	for i, m := range msgs {
 		handles[i] = m.ReceiptHandle
 	}
+	s.awaitReceive()
 	resp, err := s.q.BatchDeleteMessage(handles...)
 	if err != nil {
 		return nil, fmt.Errorf("triggertest: delete from queue %q: %w", s.q.Name(), err)
