@@ -19,9 +19,9 @@ var ErrPanic = errors.New("triggertest: function panicked")
 type Kind string
 
 const (
-	KindQueue Kind = "eventbridge-mns-queue"
-	KindTopic Kind = "mns-topic"
-	KindTimer Kind = "timer"
+	KindQueue Kind = "eventbridge-mns-queue" // QueueSource
+	KindTopic Kind = "mns-topic"             // TopicPush
+	KindTimer Kind = "timer"                 // Timer
 )
 
 // Invocation describes the call in progress; the function reads it with InvocationFrom (an FC
