@@ -198,3 +198,7 @@ func mergePriors(into map[string]policy.Prior, v string) error {
 	}
 	return nil
 }
+
+// DefaultReservedConcurrency is the function's instance limit that s.yaml ships with: times the
+// default QPS it stays under QueryQuota, with room for other callers of the account.
+const DefaultReservedConcurrency = 8

@@ -124,6 +124,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (out json.RawMessa
 	tr, err := parse.DecodeTrigger(payload)
 	if err != nil {
 		inv.trigger = "unknown"
+		inv.log = inv.log.With("trigger", inv.trigger)
 		if err := inv.deadLetter(ctx, cl, parse.Message{Body: payload, Err: err}); err != nil {
 			return nil, err
 		}

@@ -113,7 +113,7 @@ func (inv *invocation) finish(err error) {
 	inv.mu.Lock()
 	s := inv.sum
 	inv.mu.Unlock()
-	args := []any{"trigger", inv.trigger, "checks", s.Checks, "published", s.Published, "requeued", s.Requeued,
+	args := []any{"checks", s.Checks, "published", s.Published, "requeued", s.Requeued,
 		"retried", s.Retried, "deadlettered", s.DeadLettered, "throttled", s.Throttled,
 		"durationMs", inv.h.wall().Sub(inv.start).Milliseconds()}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -55,6 +56,19 @@ func TestDecodeTriggerFollowsThePrecedenceTable(t *testing.T) {
 			{Err: "batch element 2 is a number"},
 			{ID: "0A1B2C3D4E5F60718293A4B5C6D70003", JobID: otherJobID, Origin: parse.OriginCheck, Attempt: 5},
 		}},
+		{"eventbridge-single.json", parse.TriggerEventBridge, []summary{
+			{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1}}},
+		{"eventbridge-batch.json", parse.TriggerEventBridge, []summary{
+			{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1},
+			{ID: "78629A0F5F3F164F0000000000000002", JobID: jobID, Origin: parse.OriginCheck, Attempt: 2},
+			{ID: "D5104DC76695721D0000000000000003", JobID: "5d0f2b7a9e1c4f3a8b6d2e4f6a8c0e12", Origin: parse.OriginCheck, Attempt: 1},
+		}},
+		{"eventbridge-rawdata.json", parse.TriggerEventBridge, []summary{
+			{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginCheck, Attempt: 2},
+			{ID: "78629A0F5F3F164F0000000000000002", JobID: "5d0f2b7a9e1c4f3a8b6d2e4f6a8c0e12", Origin: parse.OriginCheck, Attempt: 1},
+		}},
+		{"topic-json.json", parse.TriggerTopic, []summary{{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1}}},
+		{"topic-stream.txt", parse.TriggerDirect, []summary{{JobID: jobID, Origin: parse.OriginCheck, Attempt: 2}}},
 		{"topic-stream-attrs.json", parse.TriggerTopic, []summary{submit}},
 		{"stream-base64.txt", parse.TriggerDirect, []summary{submit}},
 	}
@@ -77,6 +91,18 @@ func TestDecodeTriggerFollowsThePrecedenceTable(t *testing.T) {
 				t.Errorf("messages (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestDecodeTriggerReadsTheTimerEvent(t *testing.T) {
+	got, err := parse.DecodeTrigger(mustRead(t, "../testdata/triggers/timer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &parse.Trigger{Kind: parse.TriggerTimer, Timer: &parse.TimerEvent{
+		TriggerTime: time.Date(2026, 5, 1, 4, 5, 0, 0, time.UTC), TriggerName: "iprodwatch-sweep", Payload: `{"mode":"sweep"}`}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 

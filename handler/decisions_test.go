@@ -1,0 +1,163 @@
+package handler_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"iprodwatch/handler"
+	"iprodwatch/handler/handlertest"
+	"iprodwatch/handler/mpstest"
+	"iprodwatch/parse"
+)
+
+const job2 = "5d41402abc4b2a76b9719d911017c592"
+
+func TestTheFastPathAndThePollingChainPublishOneEventID(t *testing.T) {
+	e := newEnv(t, handlertest.Options{})
+	// MPS notifies the check queue when the job ends, while a polling chain runs too.
+	e.seed(job1, "CaptionExtraction", mpstest.Script{Analysing: 5 * time.Second, Done: 3 * time.Minute}, true)
+	e.send(`{"JobId":"` + job1 + `"}`)
+	src := e.queueTrigger()
+	e.drive(func() bool { return len(e.w.MPS.Notifications()) > 0 && len(e.eventsFor(job1)) >= 2 }, 400, src)
+	evs := e.eventsFor(job1)
+	for _, ev := range evs {
+		if ev.ID != evs[0].ID || ev.Outcome != parse.OutcomeSucceeded {
+			t.Errorf("events %s (%s) and %s (%s) differ for one job and outcome", evs[0].ID, evs[0].Outcome, ev.ID, ev.Outcome)
+		}
+	}
+	// The notification's query found the job final: it published at once instead of starting a chain.
+	var fast bool
+	for _, l := range e.logLines() {
+		if l["decision"] == "published" && l["attempt"] == float64(1) {
+			fast = true
+		}
+	}
+	if !fast {
+		t.Errorf("no event was published by the notification's single query; log:\n%s", e.logs.String())
+	}
+}
+
+func TestABadMessageIsDeadLetteredAndItsNeighboursAreHandled(t *testing.T) {
+	e := newEnv(t, handlertest.Options{})
+	e.seed(job1, "ImageH2V", mpstest.Script{Done: time.Second}, false)
+	e.seed(job2, "ImageDelogo", mpstest.Script{Done: time.Second}, false)
+	e.clk.AdvanceTo(t0.Add(2 * time.Second))
+	e.send(`{"JobId":"` + job1 + `"}`)
+	e.send(`this is not a check request`)
+	e.send(`{"JobId":"` + job2 + `"}`)
+	e.send(`{"JobId":"../../etc/passwd"}`)
+	src := e.queueTrigger()
+	if _, err := src.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.eventsFor(job1)) != 1 || len(e.eventsFor(job2)) != 1 {
+		t.Errorf("events for the good neighbours: %d and %d, want 1 each", len(e.eventsFor(job1)), len(e.eventsFor(job2)))
+	}
+	dls := e.w.DeadLetters()
+	if len(dls) != 2 {
+		t.Fatalf("%d dead letters, want 2: %v", len(dls), dls)
+	}
+	want := map[string]string{"this is not a check request": "neither JSON nor base64", `{"JobId":"../../etc/passwd"}`: "invalid job id"}
+	for _, dl := range dls {
+		var m struct{ Reason, Body, Trigger string }
+		if err := json.Unmarshal([]byte(dl), &m); err != nil {
+			t.Fatalf("dead letter is not JSON: %s", dl)
+		}
+		if reason, ok := want[m.Body]; !ok || !strings.Contains(m.Reason, reason) || m.Trigger != "eventbridge" {
+			t.Errorf("dead letter %s: want the original body, a reason saying %q and the trigger", dl, reason)
+		}
+	}
+	if st := src.Stats(); st.Failures != 0 {
+		t.Errorf("the trigger saw %d failed invocations; a bad message must not fail the batch", st.Failures)
+	}
+}
+
+func TestAnUnknownJobIsDeadLettered(t *testing.T) {
+	e := newEnv(t, handlertest.Options{})
+	out, err := e.h.Handle(context.Background(), []byte(`{"JobId":"`+job1+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s handler.Summary
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.DeadLettered != 1 || !strings.Contains(s.Decisions[0].Reason, "no intelligent-production job") {
+		t.Errorf("summary %+v, want the unknown job dead-lettered with the reason", s)
+	}
+}
+
+func TestAConfigurationFaultFailsTheInvocationLoudly(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		cred    string
+		running bool // the job runs, so the check is re-queued; else it ends and is published
+	}{
+		{"a rejected secret", nil, "wrong", false},
+		{"a missing event topic", map[string]string{"IPRODWATCH_EVENT_TOPIC": "no-such-topic"}, "", false},
+		{"a missing check queue", map[string]string{"IPRODWATCH_CHECK_QUEUE": "no-such-queue"}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, handlertest.Options{Env: tt.env})
+			if tt.cred != "" {
+				e.w.Cred.AccessKeySecret = tt.cred
+				e.rebuild()
+			}
+			e.seed(job1, "ImageH2V", mpstest.Script{Done: time.Second, Never: tt.running}, false)
+			e.clk.AdvanceTo(t0.Add(2 * time.Second))
+			_, err := e.h.Handle(context.Background(), []byte(`{"JobId":"`+job1+`"}`))
+			if !errors.Is(err, handler.ErrConfig) {
+				t.Fatalf("Handle = %v, want an error matching ErrConfig", err)
+			}
+			if len(e.w.DeadLetters()) != 0 || len(e.events()) != 0 {
+				t.Errorf("a configuration fault produced dead letters or events")
+			}
+			if !strings.Contains(e.logs.String(), `"level":"ERROR","msg":"invocation failed"`) {
+				t.Errorf("no error line for the failed invocation:\n%s", e.logs.String())
+			}
+		})
+	}
+}
+
+func TestThrottlingSlowsTheCheckDownAndLosesNothing(t *testing.T) {
+	e := newEnv(t, handlertest.Options{})
+	e.seed(job1, "ImageH2V", mpstest.Script{Done: time.Second}, false)
+	e.w.MPS.FailNext(mpstest.ActionQuery, job1, 3, mpstest.Fault{Error: mpstest.ErrThrottling()})
+	e.send(`{"JobId":"` + job1 + `"}`)
+	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 100, e.queueTrigger())
+	retried, throttled := 0, 0
+	for _, l := range e.logLines() {
+		if l["decision"] == "retried" {
+			retried++
+		}
+		if l["msg"] == "invocation" {
+			throttled += int(l["throttled"].(float64))
+		}
+	}
+	if retried != 3 || throttled != 3 {
+		t.Errorf("%d retried decisions and %d throttled answers, want 3 each", retried, throttled)
+	}
+	if ev := e.eventsFor(job1)[0]; ev.Data.Checks.Attempts != 4 {
+		t.Errorf("checks.attempts = %d, want 4 (3 throttled and the one that saw the end)", ev.Data.Checks.Attempts)
+	}
+}
+
+func TestATransientFailurePastTheDeadlineEndsInATimedOutEvent(t *testing.T) {
+	e := newEnv(t, handlertest.Options{Env: map[string]string{"IPRODWATCH_DEADLINE": "10m"}})
+	e.seed(job1, "VideoH2V", mpstest.Script{Analysing: time.Second, Never: true}, false)
+	e.send(`{"JobId":"` + job1 + `"}`)
+	src := e.queueTrigger()
+	e.drive(func() bool { return e.clk.Now().After(t0.Add(9 * time.Minute)) }, 200, src)
+	e.w.MPS.AddFault(mpstest.FaultRule{Action: mpstest.ActionQuery, Probability: 1, Fault: mpstest.Fault{Error: mpstest.ErrInternalError()}})
+	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 200, src)
+	ev := e.eventsFor(job1)[0]
+	if ev.Outcome != parse.OutcomeTimedOut || ev.Data.State != parse.StateAnalysing || ev.Data.Algorithm != "VideoH2V" {
+		t.Errorf("event %s state %q algorithm %q, want timedout with the last state and algorithm seen", ev.Outcome, ev.Data.State, ev.Data.Algorithm)
+	}
+}
