@@ -2,58 +2,85 @@ package handler
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"iprodwatch/handler/clock"
 )
 
-// budget holds one instance under its share of the account's QueryIProductionJob quota: a token
-// bucket of burst 1 on the injected clock (so no clock second sees more than the budget), halved on
-// each Throttling answer and restored gently by successes, so that throttled instances back off
-// together.
+// budget holds one instance under its share of the account's QueryIProductionJob quota, which is
+// counted per second. It is a sliding window on the injected clock: at most floor(qps) queries in
+// any second (one every 1/qps seconds below one a second). A token bucket would
+// either space a batch's queries out one by one (burst 1: a batch of 16 waits 1.5 s at 10 QPS) or
+// let one second see up to twice the budget (burst = qps); the window lets a batch go at once and
+// never lets any second see more. Each Throttling answer halves the rate (down to a tenth) and each
+// success restores a twentieth, so throttled instances back off together.
 type budget struct {
-	mu    sync.Mutex
-	lim   *rate.Limiter
-	max   rate.Limit
-	clock clock.Clock
-	sleep func(ctx context.Context, until time.Time) error
+	mu     sync.Mutex
+	max    float64
+	qps    float64
+	grants []time.Time // instants granted, in order; only the last window's are kept
+	clock  clock.Clock
+	sleep  func(ctx context.Context, until time.Time) error
 }
 
 func newBudget(qps float64, c clock.Clock, sleep func(context.Context, time.Time) error) *budget {
-	return &budget{lim: rate.NewLimiter(rate.Limit(qps), 1), max: rate.Limit(qps), clock: c, sleep: sleep}
+	return &budget{max: qps, qps: qps, clock: c, sleep: sleep}
+}
+
+// window is how many queries the current rate allows in how long: floor(qps) a second, or one
+// every 1/qps seconds below one a second.
+func (b *budget) window() (int, time.Duration) {
+	if b.qps >= 1 {
+		return int(math.Floor(b.qps)), time.Second
+	}
+	return 1, time.Duration(float64(time.Second) / b.qps)
+}
+
+// reserve grants the next query an instant, now or later, and records it.
+func (b *budget) reserve(now time.Time) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, w := b.window()
+	at := now
+	if len(b.grants) >= n {
+		// The n-th latest grant must have left the window before this one enters it.
+		at = maxTime(now, b.grants[len(b.grants)-n].Add(w))
+	}
+	b.grants = append(b.grants, at)
+	// Forget what can no longer matter: grants older than a window before now, beyond the last n.
+	drop := 0
+	for drop < len(b.grants)-n && b.grants[drop].Before(now.Add(-w)) {
+		drop++
+	}
+	b.grants = b.grants[drop:]
+	return at
 }
 
 // wait blocks until this instance may make one more query. It goes through sleep even when the
-// token is there already, so that a virtual clock in tests sees every grant in order.
+// query may go at once, so that a virtual clock in tests sees every grant in order.
 func (b *budget) wait(ctx context.Context) error {
-	now := b.clock.Now()
-	r := b.lim.ReserveN(now, 1)
-	if err := b.sleep(ctx, now.Add(max(r.DelayFrom(now), 0))); err != nil {
-		r.CancelAt(b.clock.Now())
-		return err
-	}
-	return nil
+	return b.sleep(ctx, b.reserve(b.clock.Now()))
 }
 
 // throttled halves the rate, down to a tenth of the budget.
 func (b *budget) throttled() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.clock.Now()
-	b.lim.SetLimitAt(now, max(b.lim.Limit()/2, b.max/10))
+	b.qps = max(b.qps/2, b.max/10)
 }
 
 // succeeded restores a twentieth of the budget, up to the whole.
 func (b *budget) succeeded() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if l := b.lim.Limit(); l < b.max {
-		b.lim.SetLimitAt(b.clock.Now(), min(b.max, l+b.max/20))
-	}
+	b.qps = min(b.max, b.qps+b.max/20)
 }
 
-// rate reports the current rate, for logs and tests.
-func (b *budget) rate() float64 { return float64(b.lim.Limit()) }
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

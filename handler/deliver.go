@@ -89,12 +89,12 @@ func (inv *invocation) applyPush(ctx context.Context, cl *Clients, m parse.Messa
 		m.Err = errors.New(v.reason)
 		return inv.deadLetter(ctx, cl, m)
 	}
-	inv.record(recordOf(v), stalledAttr(v)...)
+	inv.record(recordOf(v))
 	return nil
 }
 
 func recordOf(v verdict) Record {
-	r := Record{JobID: v.check.JobID, Decision: v.decision, Attempt: v.check.Attempt, Reason: v.reason}
+	r := Record{JobID: v.check.JobID, Decision: v.decision, Attempt: v.check.Attempt, Reason: v.reason, Stalled: v.stalled}
 	switch v.decision {
 	case DecisionPublished:
 		r.EventID, r.Outcome = v.event.ID, string(v.event.Outcome)
@@ -103,13 +103,6 @@ func recordOf(v verdict) Record {
 		r.DelaySeconds = v.delay.Round(time.Millisecond).Seconds()
 	}
 	return r
-}
-
-func stalledAttr(v verdict) []any {
-	if v.stalled {
-		return []any{"stalled", true}
-	}
-	return nil
 }
 
 // publish sends the event to the event topic with its outcome as the MessageTag, shrunk first when

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"iprodwatch/handler/clock"
@@ -79,6 +80,9 @@ func New(cfg Config, connect Connector, opts ...Option) *Handler {
 		o(h)
 	}
 	h.budget = newBudget(cfg.QPS, h.clock, h.sleep)
+	// services/mts fills a package-level endpoint map on first use without a lock; fill it here,
+	// before invocations build clients concurrently.
+	mts.GetEndpointMap()
 	return h
 }
 

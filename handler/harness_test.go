@@ -15,6 +15,7 @@ import (
 	"iprodwatch/handler"
 	"iprodwatch/handler/clock"
 	"iprodwatch/handler/handlertest"
+	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
 	"iprodwatch/handler/triggertest"
 	"iprodwatch/parse"
@@ -202,3 +203,9 @@ func decodeSummary(t *testing.T, out []byte) handler.Summary {
 	}
 	return s
 }
+
+func mnstestCredential(id, secret, token string) mnstest.Credential {
+	return mnstest.Credential{ID: id, Secret: secret, Token: token}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -29,6 +29,8 @@ type Record struct {
 	EventID      string   `json:"eventId,omitempty"`
 	Outcome      string   `json:"outcome,omitempty"`
 	Reason       string   `json:"reason,omitempty"`
+	// Stalled says the job has run past IPRODWATCH_STALLED_AFTER; the check is logged as a warning.
+	Stalled bool `json:"stalled,omitempty"`
 }
 
 // Summary is the invocation's answer: what it was given and what it decided, counted.
@@ -78,7 +80,7 @@ func (inv *invocation) record(r Record, attrs ...any) {
 	}
 	inv.mu.Unlock()
 	level := slog.LevelInfo
-	if r.Decision == DecisionDeadLettered {
+	if r.Decision == DecisionDeadLettered || r.Stalled {
 		level = slog.LevelWarn
 	}
 	args := []any{"jobId", r.JobID, "decision", string(r.Decision), "attempt", r.Attempt}
@@ -90,6 +92,9 @@ func (inv *invocation) record(r Record, attrs ...any) {
 	}
 	if r.Reason != "" {
 		args = append(args, "reason", r.Reason)
+	}
+	if r.Stalled {
+		args = append(args, "stalled", true)
 	}
 	inv.log.Log(context.Background(), level, "check", append(args, attrs...)...)
 }

@@ -87,3 +87,28 @@ func TestAJobPastItsDeadlineIsTimedOutAfterOneLastQuery(t *testing.T) {
 		t.Errorf("%d messages left on the check queue: the chain did not stop", len(left))
 	}
 }
+
+func TestChecksPastTheStalledThresholdLogAWarning(t *testing.T) {
+	e := newEnv(t, handlertest.Options{Env: map[string]string{"IPRODWATCH_STALLED_AFTER": "10m"}})
+	e.seed(job1, "VideoDelogo", mpstest.Script{Analysing: time.Minute, Done: 40 * time.Minute}, false)
+	e.send(`{"JobId":"` + job1 + `"}`)
+	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 500, e.queueTrigger())
+	var early, late, warned int
+	for _, l := range e.logLines() {
+		if l["msg"] != "check" {
+			continue
+		}
+		stalled := l["stalled"] == true
+		if stalled && l["level"] == "WARN" {
+			warned++
+		}
+		if !stalled {
+			early++
+		} else {
+			late++
+		}
+	}
+	if early == 0 || late == 0 || warned != late {
+		t.Errorf("%d checks before the threshold, %d after (%d as warnings); want both, every late one a warning", early, late, warned)
+	}
+}

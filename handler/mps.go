@@ -120,7 +120,7 @@ var mpsCodes = map[string]error{
 func classifyMPS(err error) error {
 	var se *sdkerrors.ServerError
 	if errors.As(err, &se) {
-		msg := fmt.Sprintf("MPS %d %s: %s (RequestId %s)", se.HttpStatus(), se.ErrorCode(), se.Message(), se.RequestId())
+		msg := fmt.Sprintf("MPS %d %s: %s (RequestId %s)", se.HttpStatus(), se.ErrorCode(), redactMessage(se.Message()), se.RequestId())
 		if cat, ok := mpsCodes[se.ErrorCode()]; ok {
 			return fmt.Errorf("%w: %s", cat, msg)
 		}
@@ -144,6 +144,15 @@ func classifyMPS(err error) error {
 		return fmt.Errorf("%w: MPS client error %s", ErrTransient, ce.ErrorCode())
 	}
 	return fmt.Errorf("%w: MPS: %s", ErrTransient, redactText(err.Error()))
+}
+
+// redactMessage cuts the string to sign out of a SignatureDoesNotMatch message: it holds every
+// request parameter, the STS token among them.
+func redactMessage(m string) string {
+	if i := strings.Index(m, "string to sign is:"); i >= 0 {
+		return m[:i] + "string to sign is: [redacted]"
+	}
+	return m
 }
 
 // redactURLError returns a copy of e whose URL has no query string (where the SDK puts the

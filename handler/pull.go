@@ -96,6 +96,6 @@ func (inv *invocation) pullOne(ctx context.Context, cl *Clients, r Received) err
 		}
 		return inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, r.Receipt) })
 	}
-	inv.record(recordOf(v), append(stalledAttr(v), "messageId", r.ID)...)
+	inv.record(recordOf(v), "messageId", r.ID)
 	return nil
 }
