@@ -17,7 +17,10 @@
 // and memory, region, account id, qualifier LATEST. POST .../{id}/response and .../{id}/error
 // answer 200 for an id handed out (late posts too) and 404 for any other.
 //
-// Instances: one process at a time, started with FC_RUNTIME_API, FC_REGION, FC_ACCOUNT_ID,
+// Instances: one process at a time, each with its own runtime API listener on 127.0.0.1 (as
+// each FC instance has its own), so a request left in a dead process's socket is never taken for
+// its successor's; URL serves callers that run a function themselves while no process is
+// managed. A process is started with FC_RUNTIME_API, FC_REGION, FC_ACCOUNT_ID,
 // FC_FUNCTION_NAME, FC_FUNCTION_HANDLER, FC_FUNCTION_MEMORY_SIZE, FC_INSTANCE_ID,
 // FC_FUNC_CODE_PATH, the ALIBABA_CLOUD_* credentials and the caller's variables (validated as FC
 // validates them), and nothing from the test's own environment. Its stdout and stderr are kept
@@ -26,7 +29,7 @@
 // as OutcomeTimeout and the process is killed and started again. A process that dies during an
 // invocation fails it (OutcomeCrashed) and is restarted; one that exits before its first GET
 // /next is an init failure (ErrInitFailed). Close kills the process before it closes the
-// listener, as a process outliving the listener would spin in the SDK's retry loop.
+// listeners, as a process outliving its listener would spin in the SDK's retry loop.
 //
 // Invocation: instance concurrency 1 by default (go1 has no instanceConcurrency), so the next
 // invocation is released only after the previous one answered; InvokeOptions and
@@ -56,6 +59,4 @@
 //   - A crash restarts the instance at once; FC starts a new instance on the next request. A
 //     process killed for a timeout takes its other running invocations with it (OutcomeCrashed).
 //   - No memory or CPU limits are applied; PeakRSS only measures.
-//   - A /next that reaches the server after its process was replaced is never answered; on
-//     Linux that cannot happen once the old process is reaped, which Start and restart wait for.
 package fctest

@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
 // waitLimit bounds every wait in these tests; it is a hang guard, never an assertion.
-const waitLimit = 60 * time.Second
+const waitLimit = 20 * time.Second
 
 // startFunction runs testdata/fn behind a new emulator; both are gone when the test ends. On
 // failure the function's output is logged.
@@ -50,6 +50,8 @@ func startFunction(t *testing.T, env map[string]string, opts ...fctest.Option) (
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
 		if t.Failed() {
+			t.Logf("events: %+v", srv.Events())
+			t.Logf("counters: %+v", srv.Counters())
 			for _, inst := range srv.Instances() {
 				for _, l := range inst.Lines() {
 					t.Logf("fn[%d] %s: %s", inst.Index(), l.Stream, l.Text)

@@ -144,7 +144,7 @@ func TestInvocationHeadersReachTheFunctionContext(t *testing.T) {
 		res := mustInvoke(t, srv, `{"mode":"context"}`, fctest.InvokeOptions{})
 		got := decode[contextReport](t, res.Body).Env
 		want := map[string]string{
-			"FC_RUNTIME_API":                  srv.Addr(),
+			"FC_RUNTIME_API":                  inst.Addr(),
 			"FC_REGION":                       "cn-hangzhou",
 			"FC_ACCOUNT_ID":                   "5555555555555555",
 			"FC_FUNCTION_NAME":                "watch",

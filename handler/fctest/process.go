@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -36,12 +37,14 @@ type Instance struct {
 	cmd      *exec.Cmd
 	pid      atomic.Int64
 	peakRSS  atomic.Int64
-	execAt   time.Time // real time just before exec
 	exitedCh chan struct{}
 	stdout   *lineWriter
 	stderr   *lineWriter
+	addr     string       // its own runtime API listener, FC_RUNTIME_API
+	http     *http.Server // closed once the process is reaped, never before
 
 	// Guarded by Server.mu.
+	execAt    time.Time // real time just before exec
 	firstNext time.Time // real time of the first GET /next
 	firstPost time.Time // real time of the first /response or /error
 	stopping  bool      // the emulator is killing it: no more releases, no auto-restart
@@ -139,6 +142,12 @@ func (s *Server) launchLocked(spec *startSpec, restart bool) (*Instance, error) 
 	if restart {
 		s.counters.Restarts++
 	}
+	if err := s.serveInstance(inst); err != nil {
+		inst.exited, inst.exitCode = true, -1
+		close(inst.exitedCh)
+		s.mu.Unlock()
+		return nil, fmt.Errorf("fctest: runtime API listener: %w", err)
+	}
 	env := s.envLocked(inst, spec)
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -149,7 +158,11 @@ func (s *Server) launchLocked(spec *startSpec, restart bool) (*Instance, error) 
 	cmd.Stdout = inst.stdout
 	cmd.Stderr = inst.stderr
 	inst.cmd = cmd
+	// Under mu: the readers (ColdStart, Ready) have no other happens-before edge with this
+	// goroutine, only one through the child process.
+	s.mu.Lock()
 	inst.execAt = time.Now()
+	s.mu.Unlock()
 	if err := cmd.Start(); err != nil {
 		s.mu.Lock()
 		inst.exited, inst.exitCode = true, -1
@@ -158,6 +171,7 @@ func (s *Server) launchLocked(spec *startSpec, restart bool) (*Instance, error) 
 		s.failQueueLocked(s.initErr)
 		s.broadcastLocked()
 		s.mu.Unlock()
+		s.closeInstanceListener(inst)
 		close(inst.exitedCh)
 		s.wg.Done()
 		return nil, fmt.Errorf("fctest: start %s: %w", spec.binary, err)
@@ -172,7 +186,7 @@ func (s *Server) launchLocked(spec *startSpec, restart bool) (*Instance, error) 
 func (s *Server) envLocked(inst *Instance, spec *startSpec) []string {
 	f := s.cfg.function
 	env := []string{
-		"FC_RUNTIME_API=" + s.Addr(),
+		"FC_RUNTIME_API=" + inst.addr,
 		"FC_REGION=" + s.cfg.region,
 		"FC_ACCOUNT_ID=" + s.cfg.account,
 		"FC_FUNCTION_NAME=" + f.Name,
@@ -245,10 +259,18 @@ func (s *Server) reap(inst *Instance) {
 	}
 	s.broadcastLocked()
 	s.mu.Unlock()
+	s.closeInstanceListener(inst)
 	close(inst.exitedCh)
 	if restart {
 		s.restart(inst)
 	}
+}
+
+// closeInstanceListener shuts inst's runtime API down; only ever after its process is gone,
+// because the SDK retries a refused /next at once, forever.
+func (s *Server) closeInstanceListener(inst *Instance) {
+	_ = inst.http.Close()
+	s.event(EventListenerClosed, inst, inst.addr)
 }
 
 func (s *Server) failQueueLocked(err error) {
@@ -321,6 +343,9 @@ func (i *Instance) Index() int { return i.index }
 
 // ID is its FC_INSTANCE_ID.
 func (i *Instance) ID() string { return i.id }
+
+// Addr is the instance's runtime API address, its FC_RUNTIME_API.
+func (i *Instance) Addr() string { return i.addr }
 
 // PID is the process id.
 func (i *Instance) PID() int { return int(i.pid.Load()) }

@@ -99,7 +99,7 @@ const (
 	EventInstanceStarted EventKind = "InstanceStarted"
 	EventInstanceKilled  EventKind = "InstanceKilled" // the emulator sent SIGKILL
 	EventInstanceExited  EventKind = "InstanceExited" // the process was reaped
-	EventListenerClosed  EventKind = "ListenerClosed"
+	EventListenerClosed  EventKind = "ListenerClosed" // an instance's runtime API, or (Instance -1) the server's
 )
 
 // Event is one entry of the lifecycle log, in order.

@@ -1,7 +1,9 @@
 package fctest
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -41,6 +43,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.post(w, r, id, kind == "error")
 }
 
+type instanceKey struct{}
+
+// instanceOf tells which process a request came from: each instance has its own listener, so a
+// request still in a dead process's socket can never be taken for its successor's.
+func instanceOf(r *http.Request) *Instance {
+	inst, _ := r.Context().Value(instanceKey{}).(*Instance)
+	return inst
+}
+
+// serveInstance starts inst's own runtime API listener, FC_RUNTIME_API for that process.
+func (s *Server) serveInstance(inst *Instance) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	inst.addr = ln.Addr().String()
+	inst.http = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), instanceKey{}, inst)))
+	})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = inst.http.Serve(ln)
+	}()
+	return nil
+}
+
 func cutLast(p string) (id, kind string, ok bool) {
 	i := strings.LastIndexByte(p, '/')
 	if i <= 0 {
@@ -52,9 +81,9 @@ func cutLast(p string) (id, kind string, ok bool) {
 // next parks until an invocation may be released to this caller. It never answers with an error
 // status: the SDK retries a failed /next at once, forever.
 func (s *Server) next(w http.ResponseWriter, r *http.Request) {
+	inst := instanceOf(r)
 	s.mu.Lock()
 	s.counters.Next++
-	inst := s.current
 	if inst != nil && inst.firstNext.IsZero() && !inst.stopping {
 		inst.firstNext = time.Now()
 	}
@@ -89,8 +118,9 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 }
 
 // releasableLocked returns the queue head if the caller's instance may take it now: the caller
-// must belong to the current, live instance (a /next that arrived from a process being replaced
-// gets nothing), and the instance must be under the head's concurrency.
+// must belong to the current, live instance (a /next left over from a dead process gets nothing;
+// callers on the shared URL get something only while no process is managed), and the instance
+// must be under the head's concurrency.
 func (s *Server) releasableLocked(inst *Instance) *invocation {
 	if len(s.queue) == 0 || s.closing || inst != s.current {
 		return nil

@@ -82,10 +82,11 @@ func newServer(opts ...Option) *Server {
 // process manager still needs an address for FC_RUNTIME_API, so Start requires NewServer.
 func (s *Server) Handler() http.Handler { return s }
 
-// Addr is "127.0.0.1:PORT", the FC_RUNTIME_API value.
+// Addr is "127.0.0.1:PORT" of URL. A process started by Start gets its own listener instead
+// (Instance.Addr), as each FC instance has its own runtime API.
 func (s *Server) Addr() string { return strings.TrimPrefix(s.URL, "http://") }
 
-// Close kills the function process, fails whatever is still queued, then closes the listener. The
+// Close kills the function process, fails whatever is still queued, then closes the listeners. The
 // order matters: the SDK retries a failed /next at once with no back-off, so a process that
 // outlived the listener would spin at full CPU.
 func (s *Server) Close() {
