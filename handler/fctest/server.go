@@ -78,8 +78,8 @@ func newServer(opts ...Option) *Server {
 	return s
 }
 
-// Handler returns the runtime API as an http.Handler, for mounting without the listener. The
-// process manager still needs an address for FC_RUNTIME_API, so Start requires NewServer.
+// Handler returns the runtime API as an http.Handler, for mounting elsewhere (as URL serves
+// it). Processes started by Start always get a listener of their own.
 func (s *Server) Handler() http.Handler { return s }
 
 // Addr is "127.0.0.1:PORT" of URL. A process started by Start gets its own listener instead
