@@ -15,7 +15,7 @@ import (
 func TestNoSecretReachesALogLineOrADeadLetter(t *testing.T) {
 	const token = "CAIS-secret-sts-token-value"
 	e := newEnv(t, handlertest.Options{})
-	e.w.MPS.AddSTSCredential("STS.tempid", "sts-secret-value", token, t0.Add(48*time.Hour))
+	e.w.MPS.AddSTSCredential("STS.tempid", "sts-secret-value", token, time.Now().Add(48*time.Hour)) // STS expiry is wall time
 	e.w.MNS.AddCredential(mnstestCredential("STS.tempid", "sts-secret-value", token))
 	e.w.Cred = handler.Credentials{AccessKeyID: "STS.tempid", AccessKeySecret: "sts-secret-value", SecurityToken: token}
 	e.rebuild()

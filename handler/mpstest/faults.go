@@ -7,11 +7,15 @@ import (
 
 // Fault is what an injected failure does to one call. Delay alone makes a slow but otherwise
 // normal answer; with Error the answer is that error body; Drop closes the connection without
-// an answer. Delay is real time on purpose: it exists to exercise client timeouts.
+// an answer; RawBody answers those bytes with RawStatus as they are (a gateway's HTML page, or an
+// error body whose Code is a number, which makes the Go SDK panic). Delay is real time on purpose:
+// it exists to exercise client timeouts.
 type Fault struct {
-	Error *APIError
-	Delay time.Duration
-	Drop  bool
+	Error     *APIError
+	Delay     time.Duration
+	Drop      bool
+	RawStatus int
+	RawBody   []byte
 }
 
 // FaultRule says which calls get a Fault. Rules are tried in the order added; the first that

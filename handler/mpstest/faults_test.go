@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -127,5 +128,17 @@ func TestTheDefaultQuotaIsAHundredQueriesPerSecond(t *testing.T) {
 	}
 	if _, err := queryJob(c, "j"); codeOf(err) != CodeThrottlingUser {
 		t.Errorf("call 101: %v, want %s", err, CodeThrottlingUser)
+	}
+}
+
+func TestARawBodyFaultIsAnsweredAsIs(t *testing.T) {
+	tg := newEmulator(t)
+	tg.srv.FailNext(ActionQuery, "", 1, Fault{RawStatus: 502, RawBody: []byte("<html>bad gateway</html>")})
+	r := mts.CreateQueryIProductionJobRequest()
+	r.JobId = "j"
+	_, err := tg.defaultClient(t).QueryIProductionJob(r)
+	var se *sdkerrors.ServerError
+	if !errors.As(err, &se) || se.HttpStatus() != 502 || se.Message() != "<html>bad gateway</html>" {
+		t.Errorf("err = %v, want a 502 ServerError whose message is the raw body", err)
 	}
 }

@@ -1,6 +1,7 @@
 package mpstest
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"fmt"
@@ -130,6 +131,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.Error != nil {
 			s.answerError(w, &c, f.Error)
+			return
+		}
+		if f.RawBody != nil {
+			c.Status = cmp.Or(f.RawStatus, http.StatusOK)
+			w.Header().Set("Content-Type", "application/json;charset=utf-8")
+			w.WriteHeader(c.Status)
+			_, _ = w.Write(f.RawBody)
 			return
 		}
 	}
