@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,11 +66,38 @@ func Variables() []Variable {
 // QueryQuota is the account's QueryIProductionJob quota, shared by every instance.
 const QueryQuota = 100
 
-var (
-	namePattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,255}$`)
-	regionPattern  = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)+$`)
-	accountPattern = regexp.MustCompile(`^[0-9]{1,32}$`)
-)
+// isName reports an MNS queue or topic name: a letter or digit, then letters, digits and -, at
+// most 256 characters. (Validators are plain loops: compiling regular expressions at start-up
+// would cost the function's cold start.)
+func isName(s string) bool {
+	return len(s) >= 1 && len(s) <= 256 && s[0] != '-' && only(s, func(c byte) bool { return isAlnum(c) || c == '-' })
+}
+
+// isRegion reports a region id such as cn-shanghai: lower-case words joined by single dashes.
+func isRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	return len(parts) >= 2 && !slices.ContainsFunc(parts, func(p string) bool {
+		return p == "" || !only(p, func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' })
+	})
+}
+
+// isAccount reports a numeric account id.
+func isAccount(s string) bool {
+	return len(s) >= 1 && len(s) <= 32 && only(s, func(c byte) bool { return '0' <= c && c <= '9' })
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func only(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // LoadConfig reads and validates the configuration. The error names the variable and what is wrong.
 func LoadConfig(getenv func(string) string) (Config, error) {
@@ -80,23 +107,23 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
 	}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	required := func(name string, pattern *regexp.Regexp, what string) string {
+	required := func(name string, valid func(string) bool, what string) string {
 		v := get(name)
 		switch {
 		case v == "":
 			fail(name, "required")
-		case !pattern.MatchString(v):
+		case !valid(v):
 			fail(name, "%q is not %s", v, what)
 		}
 		return v
 	}
-	c.Region = required("IPRODWATCH_REGION", regionPattern, "a region such as cn-shanghai")
-	c.AccountID = required("IPRODWATCH_ACCOUNT_ID", accountPattern, "a numeric account id")
-	c.CheckQueue = required("IPRODWATCH_CHECK_QUEUE", namePattern, "an MNS queue name")
-	c.EventTopic = required("IPRODWATCH_EVENT_TOPIC", namePattern, "an MNS topic name")
-	c.DLQQueue = required("IPRODWATCH_DLQ_QUEUE", namePattern, "an MNS queue name")
+	c.Region = required("IPRODWATCH_REGION", isRegion, "a region such as cn-shanghai")
+	c.AccountID = required("IPRODWATCH_ACCOUNT_ID", isAccount, "a numeric account id")
+	c.CheckQueue = required("IPRODWATCH_CHECK_QUEUE", isName, "an MNS queue name")
+	c.EventTopic = required("IPRODWATCH_EVENT_TOPIC", isName, "an MNS topic name")
+	c.DLQQueue = required("IPRODWATCH_DLQ_QUEUE", isName, "an MNS queue name")
 	if v := get("IPRODWATCH_INTAKE_TOPIC"); v != "" {
-		if !namePattern.MatchString(v) {
+		if !isName(v) {
 			fail("IPRODWATCH_INTAKE_TOPIC", "%q is not an MNS topic name", v)
 		}
 		if v == c.EventTopic {

@@ -66,9 +66,9 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 		return usageError(env, c, err)
 	case len(rest) > 0:
 		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
-	case *account == "" || !accountPattern.MatchString(*account):
+	case *account == "" || !sourceAccount(*account):
 		return usageError(env, c, fmt.Errorf("-account %q: want the numeric account id", *account))
-	case *region == "" || !regionPattern.MatchString(*region):
+	case *region == "" || !sourceRegion(*region):
 		return usageError(env, c, fmt.Errorf("-region %q: want lower-case letters, digits and -, e.g. cn-shanghai", *region))
 	case *speed <= 0:
 		return usageError(env, c, fmt.Errorf("-speed %v: want a positive factor", *speed))

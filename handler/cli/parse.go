@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
+	"strings"
 	"time"
 
 	"iprodwatch/parse"
@@ -32,11 +32,13 @@ Exit codes:
   2  usage error
 `
 
-// Region and account segments of the event source; checked where configuration enters.
-var (
-	regionPattern  = regexp.MustCompile(`^[a-z0-9-]*$`)
-	accountPattern = regexp.MustCompile(`^[0-9]*$`)
-)
+// sourceRegion and sourceAccount check the segments of the event source where configuration
+// enters (empty is allowed: the segment is then left empty).
+func sourceRegion(s string) bool {
+	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
+}
+
+func sourceAccount(s string) bool { return strings.Trim(s, "0123456789") == "" }
 
 func parseCommand() command {
 	c := command{
@@ -60,9 +62,9 @@ func runParse(env Env, c *command, args []string) int {
 	switch {
 	case len(files) > 1:
 		return usageError(env, c, fmt.Errorf("want at most one FILE, got %d", len(files)))
-	case !regionPattern.MatchString(*region):
+	case !sourceRegion(*region):
 		return usageError(env, c, fmt.Errorf("-region %q: want lower-case letters, digits and -, e.g. cn-shanghai", *region))
-	case !accountPattern.MatchString(*account):
+	case !sourceAccount(*account):
 		return usageError(env, c, fmt.Errorf("-account %q: want the numeric account id", *account))
 	}
 	name, body, err := readInput(env, files)

@@ -59,7 +59,7 @@ func validTopicName(name string) *APIError {
 	if len(name) > maxQueueNameLen {
 		return apiErr(http.StatusBadRequest, "TopicNameLengthError", "The length of topic name should not exceed %d.", maxQueueNameLen)
 	}
-	if !namePattern.MatchString(name) {
+	if !validName(name) {
 		return apiErr(http.StatusBadRequest, "TopicNameInvalid", "The topic name you provided is invalid.")
 	}
 	return nil
@@ -212,7 +212,7 @@ func (s *Server) subscribe(topicName, name string, sub Subscription) (answer, *A
 	if len(name) > maxQueueNameLen {
 		return answer{}, apiErr(http.StatusBadRequest, "SubscriptionNameLengthError", "The length of subscription name should not exceed %d.", maxQueueNameLen)
 	}
-	if !namePattern.MatchString(name) {
+	if !validName(name) {
 		return answer{}, apiErr(http.StatusBadRequest, "SubsriptionNameInvalid", "The subscription name you provided is invalid.")
 	}
 	sub, e := sub.normalize()
