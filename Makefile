@@ -1,27 +1,29 @@
-# iprodwatch: `make help` lists the targets.
-GO      ?= go
-FUZZTIME ?= 30s
+# iprodwatch: `make help` lists the targets. `make demo` and `make test` are all a user needs.
+GO        ?= go
+FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: help build demo test vet bench fuzz
+.PHONY: help demo test vet build emulate bench fuzz deploy clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build the iprodwatch binary for this machine
-	$(GO) build -trimpath -o iprodwatch .
+demo: ## run the function on its embedded default (emulators, sample jobs) and show what it does
+	$(GO) run . demo
 
-demo: ## show the events iprodwatch makes of the sample responses in testdata/mps
-	@$(GO) build -o /tmp/iprodwatch-demo . && for f in testdata/mps/*/*.json; do \
-	  case $$f in */errors/*) continue;; esac; \
-	  echo "== $$f"; /tmp/iprodwatch-demo parse -json -region cn-shanghai -account 1234567890123456 $$f; \
-	done
+test: vet ## go vet, then the whole suite under the race detector
+	$(GO) test -race -count=1 ./...
 
 vet: ## go vet ./...
 	$(GO) vet ./...
 
-test: vet ## go vet, then the whole suite under the race detector
-	$(GO) test -race -count=1 ./...
+build: ## build main (linux/amd64, as FC's go1 runtime runs it) and code.zip for deployment
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o main .
+	@rm -f code.zip
+	$(GO) run ./handler/deploy/zipmain main code.zip
+
+emulate: ## run the MPS and MNS emulators on 127.0.0.1 for local development
+	$(GO) run . emulate
 
 bench: ## run the benchmarks (BENCHTIME=1s)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
@@ -32,3 +34,10 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	    echo "fuzz $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+deploy: build ## deploy with Serverless Devs (s deploy), after make build
+	@command -v s >/dev/null 2>&1 || { echo "make deploy needs Serverless Devs: npm install -g @serverless-devs/s, then s config add (see README, Deploy)"; exit 1; }
+	s deploy
+
+clean: ## remove build outputs
+	rm -f main code.zip iprodwatch

@@ -41,7 +41,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{parseCommand(), emulateCommand()}
+	return []command{demoCommand(), parseCommand(), emulateCommand()}
 }
 
 // Run runs the verb named by args[0] and returns the process exit code. With no arguments it prints
