@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,26 @@ func TestEveryVariableIsDocumentedAndReadsTheIprodwatchPrefix(t *testing.T) {
 	for _, v := range handler.Variables() {
 		if !strings.HasPrefix(v.Name, "IPRODWATCH_") || v.Meaning == "" || v.Default == "" {
 			t.Errorf("variable %+v: want an IPRODWATCH_ name, a meaning and a default", v)
+		}
+	}
+}
+
+func TestTheREADMEDocumentsEveryVariable(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, v := range handler.Variables() {
+		row := "| `" + v.Name + "` |"
+		i := strings.Index(readme, row)
+		if i < 0 {
+			t.Errorf("README has no configuration row for %s", v.Name)
+			continue
+		}
+		line := readme[i : i+strings.Index(readme[i:], "\n")]
+		if !strings.Contains(line, "`"+v.Default+"`") {
+			t.Errorf("README's row for %s does not give its default %q: %s", v.Name, v.Default, line)
 		}
 	}
 }
