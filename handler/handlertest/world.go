@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"time"
 
 	"iprodwatch/handler"
@@ -37,6 +36,11 @@ type World struct {
 	MNS    *mnstest.Server
 	Config handler.Config
 	Cred   handler.Credentials
+	// Wrap, when set, wraps the clients of every invocation of the handlers built afterwards (a
+	// chaos test injects faults there).
+	Wrap func(*handler.Clients) *handler.Clients
+
+	virtual *virtual // one scheduler for every handler on a manual clock
 }
 
 // Options tune a World.
@@ -48,6 +52,9 @@ type Options struct {
 	Env map[string]string
 	// MPS options, after the world's own (clock, account, region, credential).
 	MPS []mpstest.Option
+	// Notify, when set, decides how many copies of each MPS job notification reach the queue
+	// (0 loses it); default 1.
+	Notify func(body []byte) int
 }
 
 // New starts the emulators and creates the queues and topics. Close stops them.
@@ -59,11 +66,22 @@ func New(o Options) (*World, error) {
 		o.Retention = 7 * 24 * time.Hour
 	}
 	w := &World{Clock: o.Clock, Cred: handler.Credentials{AccessKeyID: AccessKeyID, AccessKeySecret: Secret}}
+	if m, ok := o.Clock.(*clock.Manual); ok {
+		w.virtual = newVirtual(m)
+	}
 	w.MNS = mnstest.NewServer(mnstest.WithClock(o.Clock), mnstest.WithAccount(Account), mnstest.WithRegion(Region),
 		mnstest.WithCredential(AccessKeyID, Secret))
 	notify := mpstest.NotifierFunc(func(_ context.Context, queue string, body []byte) error {
-		_, err := w.MNS.Send(queue, string(body), 0, 8)
-		return err
+		copies := 1
+		if o.Notify != nil {
+			copies = o.Notify(body)
+		}
+		for range copies {
+			if _, err := w.MNS.Send(queue, string(body), 0, 8); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	mpsOpts := append([]mpstest.Option{mpstest.WithClock(o.Clock), mpstest.WithAccount(Account), mpstest.WithRegion(Region),
 		mpstest.WithCredential(AccessKeyID, Secret), mpstest.WithNotifier(notify)}, o.MPS...)
@@ -126,24 +144,34 @@ func (w *World) Close() {
 // manual clock the handler's waits go through a virtual-time scheduler (see virtual.go) instead of
 // sleeping, so a day of checks runs in milliseconds with the query budget still honoured per second.
 func (w *World) Handler(opts ...handler.Option) *handler.Handler {
-	connect := handler.SDKConnector(w.Config)
+	return w.HandlerFor(w.Config, opts...)
+}
+
+// HandlerFor is Handler with another configuration (a second check queue for pull mode, say).
+// Every handler of a world on a manual clock shares one scheduler, as instances share time.
+func (w *World) HandlerFor(cfg handler.Config, opts ...handler.Option) *handler.Handler {
+	inner := handler.SDKConnector(cfg)
+	connect := func(ctx context.Context, cred handler.Credentials) (*handler.Clients, error) {
+		cl, err := inner(ctx, cred)
+		if err != nil {
+			return nil, err
+		}
+		if w.virtual != nil {
+			cl.Jobs = virtualJobs{cl.Jobs, w.virtual}
+		}
+		if w.Wrap != nil {
+			cl = w.Wrap(cl)
+		}
+		return cl, nil
+	}
 	base := []handler.Option{
 		handler.WithClock(w.Clock),
 		handler.WithCredentials(func(context.Context) (handler.Credentials, error) { return w.Cred, nil }),
 	}
-	if m, ok := w.Clock.(*clock.Manual); ok {
-		v := newVirtual(m)
-		inner := connect
-		connect = func(ctx context.Context, cred handler.Credentials) (*handler.Clients, error) {
-			cl, err := inner(ctx, cred)
-			if err == nil {
-				cl.Jobs = virtualJobs{cl.Jobs, v}
-			}
-			return cl, err
-		}
-		base = append(base, handler.WithSleep(v.sleep))
+	if w.virtual != nil {
+		base = append(base, handler.WithSleep(w.virtual.sleep))
 	}
-	return handler.New(w.Config, connect, append(base, opts...)...)
+	return handler.New(cfg, connect, append(base, opts...)...)
 }
 
 // NotifyURL is the NotifyUrl that makes MPS notify the check queue (the fast path).
@@ -198,10 +226,4 @@ func (w *World) NextVisible() (t time.Time, ok bool) {
 		}
 	}
 	return t, ok
-}
-
-// Host is the host:port of an emulator URL.
-func Host(rawURL string) string {
-	u, _ := url.Parse(rawURL)
-	return u.Host
 }

@@ -1,0 +1,413 @@
+package handler_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
+
+	"iprodwatch/handler"
+	"iprodwatch/handler/clock"
+	"iprodwatch/handler/handlertest"
+	"iprodwatch/handler/mnstest"
+	"iprodwatch/handler/mpstest"
+	"iprodwatch/handler/policy"
+	"iprodwatch/handler/triggertest"
+	"iprodwatch/parse"
+)
+
+// TestChaos drives many jobs through the real handler, the real SDKs, the emulators and the trigger
+// bridges, with faults injected at random (seeded), in every trigger mode at once, and checks that no
+// job is lost, duplicates share ids, no chain outlives its job, and only bad input is dead-lettered.
+// IPRODWATCH_SOAK_JOBS sets the number of jobs (make soak); the default keeps make test well under a
+// minute.
+func TestChaos(t *testing.T) {
+	n := 2000
+	if v := os.Getenv("IPRODWATCH_SOAK_JOBS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("IPRODWATCH_SOAK_JOBS=%q: %v", v, err)
+		}
+	} else if testing.Short() {
+		n = 300
+	}
+	r := runChaos(t, n, 1)
+	t.Logf("chaos: %s", r)
+}
+
+// chaosJob is one job of the run.
+type chaosJob struct {
+	id     string
+	mode   string // "queue", "topic" or "pull"
+	notify bool
+	at     time.Time // submitted
+	script mpstest.Script
+}
+
+func (j chaosJob) end() (time.Time, bool) {
+	if j.script.Never {
+		return time.Time{}, false
+	}
+	return j.at.Add(j.script.Done), true
+}
+
+// chaosReport is what a run measured.
+type chaosReport struct {
+	jobs, events, duplicates, lost, deadLetters, queries int
+	faults                                               map[string]int
+}
+
+func (r chaosReport) String() string {
+	kinds := make([]string, 0, len(r.faults))
+	for k, v := range r.faults {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(kinds)
+	return fmt.Sprintf("%d jobs, %d queries, %d events (%d duplicates), %d dead letters, lost %d; faults: %s",
+		r.jobs, r.queries, r.events, r.duplicates, r.deadLetters, r.lost, strings.Join(kinds, ", "))
+}
+
+// faultCounter counts what the run injected, by kind.
+type faultCounter struct {
+	mu sync.Mutex
+	r  *rand.Rand
+	n  map[string]int
+}
+
+func (f *faultCounter) roll(kind string, p float64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.r.Float64() < p {
+		f.n[kind]++
+		return true
+	}
+	return false
+}
+
+// crashAfterPublish is an instance that dies after its event went out and before the trigger heard
+// the invocation succeed: the invocation fails (the error is not one a retry in the invocation
+// would hide), so the trigger delivers the batch again.
+type crashAfterPublish struct {
+	handler.Topics
+	f *faultCounter
+}
+
+func (c crashAfterPublish) Publish(ctx context.Context, topic string, body []byte, tag string) error {
+	if err := c.Topics.Publish(ctx, topic, body, tag); err != nil {
+		return err
+	}
+	if c.f.roll("crash after publish", 0.02) {
+		return fmt.Errorf("%w: simulated crash after publishing", handler.ErrConfig)
+	}
+	return nil
+}
+
+func runChaos(t *testing.T, n int, seed uint64) chaosReport {
+	t.Helper()
+	const deadline = 2 * time.Hour
+	const pullQueue, triggerDLQ = "iprod-pull", "iprod-trigger-dlq"
+	clk := clock.NewManual(t0)
+	f := &faultCounter{r: rand.New(rand.NewPCG(seed, 99)), n: map[string]int{}}
+	w, err := handlertest.New(handlertest.Options{
+		Clock: clk,
+		Env: map[string]string{"IPRODWATCH_DEADLINE": deadline.String(), "IPRODWATCH_QPS": "30",
+			"IPRODWATCH_CONCURRENCY": "16", "IPRODWATCH_PULL_BATCH": "10000", "IPRODWATCH_PULL_BUDGET": "1h"},
+		MPS: []mpstest.Option{mpstest.WithSeed(int64(seed))},
+		Notify: func([]byte) int {
+			switch {
+			case f.roll("notification lost", 0.10):
+				return 0
+			case f.roll("notification twice", 0.05):
+				return 2
+			}
+			return 1
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	attrs := mnstest.DefaultQueueAttributes()
+	attrs.MessageRetentionPeriod = 7 * 24 * 3600
+	for _, q := range []string{pullQueue, triggerDLQ} {
+		if err := w.MNS.CreateQueue(q, attrs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Faults: MPS 10% together (throttling, 5xx, dropped connections, slow answers); MNS sends,
+	// publishes, deletes and visibility changes 5% each.
+	for _, rule := range []mpstest.FaultRule{
+		{Action: mpstest.ActionQuery, Probability: 0.03, Fault: mpstest.Fault{Error: mpstest.ErrThrottling()}},
+		{Action: mpstest.ActionQuery, Probability: 0.03, Fault: mpstest.Fault{Error: mpstest.ErrInternalError()}},
+		{Action: mpstest.ActionQuery, Probability: 0.02, Fault: mpstest.Fault{Drop: true}},
+		{Action: mpstest.ActionQuery, Probability: 0.02, Fault: mpstest.Fault{Delay: time.Millisecond}},
+	} {
+		w.MPS.AddFault(rule)
+	}
+	for _, op := range []mnstest.Op{mnstest.OpSendMessage, mnstest.OpPublishMessage, mnstest.OpDeleteMessage, mnstest.OpChangeMessageVisibility} {
+		w.MNS.SetFaultRate(op, 0.05, mnstest.Fault{Status: 500})
+	}
+	w.Wrap = func(cl *handler.Clients) *handler.Clients {
+		cl.Topics = crashAfterPublish{cl.Topics, f}
+		return cl
+	}
+	logs := &syncBuffer{}
+	hopt := []handler.Option{handler.WithLogger(slogTo(logs)), handler.WithSeed(seed)}
+	queueFn, topicFn := w.Handler(hopt...), w.Handler(hopt...)
+	pullCfg := w.Config
+	pullCfg.CheckQueue = pullQueue
+	pullFn := w.HandlerFor(pullCfg, hopt...)
+	// Triggers deliver the same payload twice now and then, as at-least-once delivery does.
+	deliver := func(h *handler.Handler) triggertest.Func {
+		return func(ctx context.Context, payload []byte) error {
+			_, err := h.Handle(ctx, payload)
+			if f.roll("duplicate delivery", 0.05) {
+				_, _ = h.Handle(ctx, payload)
+			}
+			return err
+		}
+	}
+	client := w.MNS.NewSDKClient(handlertest.AccessKeyID, handlertest.Secret, "", 0)
+	src, err := triggertest.NewQueueSource(ali_mns.NewMNSQueue(handlertest.CheckQueue, client), deliver(queueFn),
+		triggertest.WithClock(clk), triggertest.WithBase64Decode(false), triggertest.WithBatchWindow(16, 0),
+		triggertest.WithErrorsTolerance(triggertest.ToleranceAll),
+		triggertest.WithDeadLetterQueue(ali_mns.NewMNSQueue(triggerDLQ, client)), triggertest.WithSeed(int64(seed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	push, err := triggertest.NewTopicPush(w.MNS, handlertest.IntakeTopic, deliver(topicFn), triggertest.WithClock(clk), triggertest.WithSeed(int64(seed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(push.Close)
+	timer, err := triggertest.NewTimer("@every 60s", `{"mode":"sweep"}`, deliver(pullFn), triggertest.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Jobs of every algorithm, submitted over the first hour: 10% fail, 3% never end, half
+	// announced by MPS; half followed by the queue trigger, a quarter each by the intake topic and
+	// by pull mode. Twenty bad messages among them.
+	jr := rand.New(rand.NewPCG(seed, 5))
+	priors := policy.Default()
+	algorithms := parse.Algorithms()
+	jobs := map[string]*chaosJob{}
+	var topicDue []*chaosJob
+	for i := range n {
+		a := algorithms[i%len(algorithms)]
+		pr := priors.Priors[a]
+		draw := func(ph policy.Phase, cap time.Duration) time.Duration {
+			return min(time.Duration(ph.MedianSeconds*math.Exp(ph.Spread*jr.NormFloat64())*float64(time.Second)), cap)
+		}
+		q := draw(pr.Queue, 10*time.Minute)
+		j := &chaosJob{id: fmt.Sprintf("c%031x", i+1), at: t0.Add(time.Duration(jr.Int64N(int64(time.Hour)))),
+			script: mpstest.Script{Analysing: q, Done: q + draw(pr.Processing, 80*time.Minute)}}
+		switch x := jr.Float64(); {
+		case x < 0.03:
+			j.script.Never = true
+		case x < 0.13:
+			j.script.Final = mpstest.StateFail
+		}
+		j.notify = jr.Float64() < 0.5
+		j.mode = []string{"queue", "queue", "topic", "pull"}[jr.IntN(4)]
+		queue := handlertest.CheckQueue
+		if j.mode == "pull" {
+			queue = pullQueue
+		}
+		p := mpstest.SubmitParams{FunctionName: a, Input: "oss://media.oss-cn-shanghai.aliyuncs.com/in/a.mp4",
+			Output: "oss://media.oss-cn-shanghai.aliyuncs.com/out/{source}-{sequenceId}.mp4"}
+		if j.notify {
+			p.NotifyURL = "mns://" + handlertest.Account + ".mns." + handlertest.Region + ".aliyuncs.com/queues/" + queue
+		}
+		if err := w.MPS.SeedJob(mpstest.Job{ID: j.id, Params: p, Script: j.script, SubmittedAt: j.at}); err != nil {
+			t.Fatal(err)
+		}
+		jobs[j.id] = j
+		if j.mode == "topic" {
+			topicDue = append(topicDue, j)
+			continue
+		}
+		if _, err := w.MNS.Send(queue, `{"JobId":"`+j.id+`"}`, j.at.Sub(t0), 8); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.Slice(topicDue, func(a, b int) bool { return topicDue[a].at.Before(topicDue[b].at) })
+	bad := 20
+	for i := range bad {
+		body := []string{`not a check`, `{"JobId":"../../x"}`, `{"v":9,"jobId":"abc"}`, `{"Type":"Transcode","JobId":"j","State":"Success"}`}[i%4]
+		queue := []string{handlertest.CheckQueue, pullQueue}[i%2]
+		if _, err := w.MNS.Send(queue, body, time.Duration(i)*3*time.Minute, 8); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Run: every bridge does what is due, the clock moves on in 5-second steps (the policy's
+	// floor), until every job has its event and every queue is empty.
+	ctx := context.Background()
+	done := func() bool {
+		evs, _ := w.Events()
+		seen := map[string]bool{}
+		for _, e := range evs {
+			seen[e.Event.Subject] = true
+		}
+		return len(seen) >= n && len(w.MNS.Messages(handlertest.CheckQueue)) == 0 && len(w.MNS.Messages(pullQueue)) == 0
+	}
+	for step := 0; !(step%60 == 0 && done()); step++ {
+		if clk.Now().After(t0.Add(12 * time.Hour)) {
+			t.Fatalf("the run has not settled after 12 hours of clock; last log lines:\n%s", tail(logs.String(), 20))
+		}
+		for len(topicDue) > 0 && !topicDue[0].at.After(clk.Now()) {
+			if _, err := w.MNS.Publish(handlertest.IntakeTopic, `{"JobId":"`+topicDue[0].id+`"}`, ""); err != nil {
+				t.Fatal(err)
+			}
+			topicDue = topicDue[1:]
+		}
+		_ = w.MPS.DeliverDue(ctx)
+		for _, b := range []stepper{src, push, timer} {
+			_, _ = b.RunDue(ctx)
+		}
+		clk.AdvanceTo(clk.Now().Add(5 * time.Second))
+	}
+	return checkChaos(t, w, jobs, bad, deadline, triggerDLQ, f, logs)
+}
+
+// checkChaos checks the run's invariants and measures it.
+func checkChaos(t *testing.T, w *handlertest.World, jobs map[string]*chaosJob, bad int, deadline time.Duration, triggerDLQ string, f *faultCounter, logs *syncBuffer) chaosReport {
+	t.Helper()
+	published, err := w.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := chaosReport{jobs: len(jobs), events: len(published), faults: f.n}
+	byJob := map[string][]parse.Event{}
+	idOf := map[string]string{} // job/outcome -> id
+	for _, p := range published {
+		e := p.Event
+		byJob[e.Subject] = append(byJob[e.Subject], e)
+		key := e.Subject + "/" + string(e.Outcome)
+		if id, ok := idOf[key]; ok {
+			rep.duplicates++
+			if id != e.ID {
+				t.Errorf("job %s outcome %s carries two ids: %s and %s", e.Subject, e.Outcome, id, e.ID)
+			}
+		}
+		idOf[key] = e.ID
+	}
+	queriesAfter := map[string]int{}
+	lastQuery := map[string]time.Time{}
+	for _, c := range w.MPS.Calls() {
+		if c.Action != mpstest.ActionQuery {
+			continue
+		}
+		rep.queries++
+		if c.At.After(lastQuery[c.JobID]) {
+			lastQuery[c.JobID] = c.At
+		}
+		if j, ok := jobs[c.JobID]; ok && !c.At.Before(j.at.Add(deadline)) {
+			queriesAfter[c.JobID]++
+		}
+	}
+	for id, j := range jobs {
+		evs := byJob[id]
+		if len(evs) == 0 {
+			rep.lost++
+			t.Errorf("job %s (%s, %s) has no event", id, j.mode, describe(j))
+			continue
+		}
+		end, ends := j.end()
+		for _, e := range evs {
+			switch {
+			case e.Outcome == parse.OutcomeTimedOut && ends && !end.After(e.Data.Checks.DetectedAt):
+				t.Errorf("job %s ended at %v but was reported timed out at %v", id, end, e.Data.Checks.DetectedAt)
+			case e.Outcome != parse.OutcomeTimedOut && !ends:
+				t.Errorf("job %s never ends but got a %s event", id, e.Outcome)
+			}
+		}
+		if !ends {
+			// No chain outlives the job: every query at or after the deadline is some chain's
+			// last one, made as soon as the trigger delivered the check (its retries included).
+			if last := lastQuery[id]; last.After(j.at.Add(deadline + 3*time.Minute)) {
+				t.Errorf("job %s never ends: queried at %v, past its deadline %v", id, last, j.at.Add(deadline))
+			}
+		}
+	}
+	// The query count stays within what the policy plans for these jobs, with room for the
+	// duplicates and retries the faults cause.
+	bound := 0
+	for _, j := range jobs {
+		bound += plannedChecks(j, deadline)
+	}
+	bound = 3*bound + 2*f.total()
+	if rep.queries > bound {
+		t.Errorf("%d queries, over the bound of %d derived from the policy", rep.queries, bound)
+	}
+	dls := w.DeadLetters()
+	rep.deadLetters = len(dls)
+	for _, dl := range dls {
+		var m struct{ Body string }
+		_ = json.Unmarshal([]byte(dl), &m)
+		if strings.Contains(m.Body, `"JobId":"c0`) {
+			t.Errorf("a good check was dead-lettered: %s", dl)
+		}
+	}
+	if len(dls) != bad {
+		t.Errorf("%d dead letters, want the %d bad messages", len(dls), bad)
+	}
+	if left := w.MNS.Messages(triggerDLQ); len(left) != 0 {
+		t.Errorf("the queue trigger gave up on %d events", len(left))
+	}
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if !json.Valid([]byte(l)) || strings.Contains(l, handlertest.Secret) {
+			t.Fatalf("a log line is not one JSON object or shows a secret: %s", l)
+		}
+	}
+	return rep
+}
+
+// plannedChecks is how many checks the policy plans for a job without faults, at the median draw.
+func plannedChecks(j *chaosJob, deadline time.Duration) int {
+	p := policy.Default()
+	c := parse.Check{JobID: j.id, Algorithm: "", FirstCheckedAt: j.at, Deadline: j.at.Add(deadline)}
+	end, ends := j.end()
+	now, n := j.at, 1
+	for ; (!ends || now.Before(end)) && now.Before(c.Deadline); n++ {
+		d := p.Delay(c, now, 0.5)
+		if d <= 0 {
+			break
+		}
+		now = now.Add(d)
+	}
+	return n + 1
+}
+
+func describe(j *chaosJob) string {
+	if j.script.Never {
+		return "never ends"
+	}
+	return fmt.Sprintf("ends after %v, %s", j.script.Done, map[bool]string{true: "fails", false: "succeeds"}[j.script.Final == mpstest.StateFail])
+}
+
+func (f *faultCounter) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, v := range f.n {
+		n += v
+	}
+	return n
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
