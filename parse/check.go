@@ -110,7 +110,7 @@ func decodeCheck(body []byte, layers int) (Request, error) {
 	}
 	switch {
 	case o["v"] != nil:
-		return decodeVersioned(b)
+		return decodeVersioned(b, o)
 	case o.get("TopicOwner") != nil && o.get("Message") != nil:
 		msg, err := optString(o.get("Message"))
 		if err != nil {
@@ -125,7 +125,16 @@ func decodeCheck(body []byte, layers int) (Request, error) {
 	return Request{}, badMessage("body has no JobId: not a check message, a job id or an MPS notification")
 }
 
-func decodeVersioned(b []byte) (Request, error) {
+func decodeVersioned(b []byte, o object) (Request, error) {
+	// time.Time's own errors do not say which field they are about; these do.
+	for _, name := range []string{"firstCheckedAt", "deadline", "stateSince"} {
+		if raw := o.get(name); raw != nil {
+			var t time.Time
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return Request{}, badMessage("check message: %s: %v", name, err)
+			}
+		}
+	}
 	var c Check
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&c); err != nil {
