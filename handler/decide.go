@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"iprodwatch/parse"
@@ -63,6 +64,11 @@ func (inv *invocation) decide(ctx context.Context, cl *Clients, req parse.Reques
 		// No such job, an unknown state, a body that is not the API's: nothing later will make it
 		// readable, so the message goes where an operator will see it.
 		return verdict{decision: DecisionDeadLettered, check: c, reason: "QueryIProductionJob: " + err.Error()}, nil
+	}
+	if !strings.EqualFold(job.JobID, c.JobID) {
+		// An answer about another job would report that job's end as this one's: never guess.
+		return verdict{decision: DecisionDeadLettered, check: c,
+			reason: fmt.Sprintf("QueryIProductionJob: asked for job %s, answered for job %s", c.JobID, job.JobID)}, nil
 	}
 	stalled := now.Sub(c.FirstCheckedAt) >= h.cfg.StalledAt
 	if job.State.Final() {

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -82,6 +83,13 @@ func (inv *invocation) applyPush(ctx context.Context, cl *Clients, m parse.Messa
 		if err != nil {
 			return err
 		}
+		if len(body) > MaxMessage {
+			// The chain's own fields grew a body that fit when it came: no later try can send it,
+			// and failing the invocation would have the trigger deliver it again and again.
+			m.Err = fmt.Errorf("%w: the next check message of job %s would be %d bytes, over the %d an MNS message holds (userData too large)",
+				ErrTooLarge, v.check.JobID, len(body), MaxMessage)
+			return inv.deadLetter(ctx, cl, m)
+		}
 		if err := inv.retry(ctx, "requeue", func() error { return cl.Queues.Send(ctx, inv.h.cfg.CheckQueue, body, v.delay) }); err != nil {
 			return err
 		}
@@ -155,23 +163,10 @@ func fitEvent(e *parse.Event) ([]byte, error) {
 func (inv *invocation) deadLetter(ctx context.Context, cl *Clients, m parse.Message) error {
 	now := inv.h.clock.Now().UTC()
 	dl := deadLetter{V: 1, Reason: m.Err.Error(), Trigger: inv.trigger, MessageID: m.ID, JobID: m.Request.Check.JobID, At: now}
-	body := m.Body
-	const room = MaxMessage - 8<<10 // leave room for the reason and the envelope
-	if len(body) > room {
-		body, dl.BodyTruncated = body[:room], true
-	}
-	if utf8.Valid(body) && !hasControl(body) {
-		dl.Body = string(body)
-	} else {
-		dl.BodyBase64 = base64.StdEncoding.EncodeToString(body)
-		if len(dl.BodyBase64) > room {
-			dl.BodyBase64, dl.BodyTruncated = dl.BodyBase64[:room], true
-		}
-	}
 	if len(dl.Reason) > 4<<10 {
 		dl.Reason = dl.Reason[:4<<10] + "..."
 	}
-	b, err := json.Marshal(dl)
+	b, err := fitDeadLetter(dl, m.Body)
 	if err != nil {
 		return err
 	}
@@ -180,6 +175,44 @@ func (inv *invocation) deadLetter(ctx context.Context, cl *Clients, m parse.Mess
 	}
 	inv.record(Record{JobID: dl.JobID, Decision: DecisionDeadLettered, Attempt: m.Request.Check.Attempt, Reason: dl.Reason}, "messageId", m.ID)
 	return nil
+}
+
+// fitDeadLetter encodes dl with as much of body as fits one MNS message. The cut is made on the
+// encoded size: JSON escaping makes a body of quotes or backslashes twice as long, and base64 a
+// third longer. A text body is cut on a character boundary so that it stays text.
+func fitDeadLetter(dl deadLetter, body []byte) ([]byte, error) {
+	text := utf8.Valid(body) && !hasControl(body)
+	keep := min(len(body), MaxMessage)
+	for {
+		part := body[:keep]
+		if text {
+			for len(part) > 0 && len(part) < len(body) && !utf8.RuneStart(body[len(part)]) {
+				part = part[:len(part)-1]
+			}
+			dl.Body = string(part)
+		} else {
+			dl.BodyBase64 = base64.StdEncoding.EncodeToString(part)
+		}
+		dl.BodyTruncated = len(part) < len(body)
+		b, err := encodeJSON(dl)
+		if err != nil || len(b) <= MaxMessage || len(part) == 0 {
+			return b, err
+		}
+		// Shrink by the overshoot, and a little more so that few rounds are needed.
+		keep = min(len(part)-1, len(part)*MaxMessage/len(b)*15/16)
+	}
+}
+
+// encodeJSON marshals without escaping <, > and &: an escaped character takes six bytes of a
+// message, and nothing reads these bodies as HTML.
+func encodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // deadLetter is the body of a dead-letter message.

@@ -121,6 +121,11 @@ func classifyMPS(err error) error {
 	var se *sdkerrors.ServerError
 	if errors.As(err, &se) {
 		msg := fmt.Sprintf("MPS %d %s: %s (RequestId %s)", se.HttpStatus(), se.ErrorCode(), redactMessage(se.Message()), se.RequestId())
+		if se.ErrorCode() == "" {
+			// Not an API error (a gateway's HTML page, which the SDK hands over whole as the
+			// message): say so, and quote only its start into the reason and the log.
+			msg = fmt.Sprintf("MPS %d without an API error body: %.80q", se.HttpStatus(), se.Message())
+		}
 		if cat, ok := mpsCodes[se.ErrorCode()]; ok {
 			return fmt.Errorf("%w: %s", cat, msg)
 		}

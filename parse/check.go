@@ -60,6 +60,11 @@ type Request struct {
 	NotifiedState State
 }
 
+// MaxAttempt bounds attempt and failures in a check message: a chain checks at most every few
+// seconds for a week (about 10^5 checks), and a counter near the int limit would wrap negative
+// when incremented.
+const MaxAttempt = 1 << 20
+
 // maxBodyLayers bounds how many wrappings (base64, a JSON string, a topic notification) are peeled
 // off one body.
 const maxBodyLayers = 4
@@ -89,6 +94,11 @@ func decodeCheck(body []byte, layers int) (Request, error) {
 		if json.Valid(b) {
 			return Request{}, badMessage("body is %s, want a JSON object", kind(b))
 		}
+		if b[0] == '[' {
+			// No base64 starts with '[': this is JSON gone wrong (truncated, or nested too deep).
+			var v any
+			return Request{}, badMessage("body is not JSON: %v", json.Unmarshal(b, &v))
+		}
 		if d, ok := unbase64(b); ok {
 			return decodeCheck(d, layers-1)
 		}
@@ -100,7 +110,7 @@ func decodeCheck(body []byte, layers int) (Request, error) {
 	}
 	switch {
 	case o["v"] != nil:
-		return decodeVersioned(b)
+		return decodeVersioned(b, o)
 	case o.get("TopicOwner") != nil && o.get("Message") != nil:
 		msg, err := optString(o.get("Message"))
 		if err != nil {
@@ -115,7 +125,16 @@ func decodeCheck(body []byte, layers int) (Request, error) {
 	return Request{}, badMessage("body has no JobId: not a check message, a job id or an MPS notification")
 }
 
-func decodeVersioned(b []byte) (Request, error) {
+func decodeVersioned(b []byte, o object) (Request, error) {
+	// time.Time's own errors do not say which field they are about; these do.
+	for _, name := range []string{"firstCheckedAt", "deadline", "stateSince"} {
+		if raw := o.get(name); raw != nil {
+			var t time.Time
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return Request{}, badMessage("check message: %s: %v", name, err)
+			}
+		}
+	}
 	var c Check
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&c); err != nil {
@@ -127,8 +146,17 @@ func decodeVersioned(b []byte) (Request, error) {
 	if c.Attempt < 0 || c.ExpectedSeconds < 0 || c.Failures < 0 {
 		return Request{}, badMessage("check message: negative attempt or expectedSeconds")
 	}
+	if c.Attempt > MaxAttempt {
+		return Request{}, badMessage("check message: attempt %d is over %d", c.Attempt, MaxAttempt)
+	}
+	if c.Failures > MaxAttempt {
+		return Request{}, badMessage("check message: failures %d is over %d", c.Failures, MaxAttempt)
+	}
 	if c.Attempt == 0 {
 		c.Attempt = 1
+	}
+	if c.JobID == "" {
+		return Request{}, badMessage("check message has no jobId")
 	}
 	if err := ValidateJobID(c.JobID); err != nil {
 		return Request{}, err

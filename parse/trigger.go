@@ -68,16 +68,17 @@ func DecodeTrigger(payload []byte) (*Trigger, error) {
 	}
 	if !json.Valid(b) {
 		// Row 9: a STREAM topic body that is not JSON (base64 of a check request, typically).
-		return &Trigger{Kind: TriggerDirect, Messages: []Message{bodyMessage("", b)}}, nil
+		// Messages keep the payload as it came, white space included, for the dead-letter queue.
+		return &Trigger{Kind: TriggerDirect, Messages: []Message{bodyMessage("", payload)}}, nil
 	}
 	switch b[0] {
 	case '[':
 		return decodeArray(b)
 	case '{':
-		return decodeObject(b)
+		return decodeObject(payload)
 	case '"':
 		// Row 8: a STREAM body delivered as a JSON string literal.
-		return &Trigger{Kind: TriggerDirect, Messages: []Message{bodyMessage("", b)}}, nil
+		return &Trigger{Kind: TriggerDirect, Messages: []Message{bodyMessage("", payload)}}, nil
 	}
 	return nil, fmt.Errorf("%w: payload is %s", ErrUnknownTrigger, kind(b))
 }

@@ -134,3 +134,22 @@ func TestBadMessagesKeepTheirBodyForTheDeadLetterQueue(t *testing.T) {
 		t.Errorf("bad message = %q, %v; want its own body and ErrBadMessage", bad.Body, bad.Err)
 	}
 }
+
+func TestAWholePayloadMessageKeepsTheBytesAsDelivered(t *testing.T) {
+	tests := []struct{ name, payload string }{
+		{"a check request with a trailing newline", `{"JobId":"x y"}` + "\n"},
+		{"a JSON string with surrounding white space", ` "garbage" ` + "\r\n"},
+		{"text with a trailing newline", "not a check\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse.DecodeTrigger([]byte(tt.payload))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Messages) != 1 || string(got.Messages[0].Body) != tt.payload || got.Messages[0].Err == nil {
+				t.Errorf("messages %+v, want one bad message whose body is the payload %q", got.Messages, tt.payload)
+			}
+		})
+	}
+}
