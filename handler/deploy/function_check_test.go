@@ -117,6 +117,9 @@ func checkLog(c *checker, p map[string]any, path string) {
 	case string:
 		if l != "auto" {
 			c.fail(lp, errEnum, "%q: auto, or {project, logstore}", l)
+		} else {
+			// fc3 turns auto into logBeginRule DefaultRegex (src/subCommands/deploy/impl/function.ts).
+			c.fail(lp, errUnsuited, "auto sets logBeginRule DefaultRegex, which joins our JSON lines: name the project and log store")
 		}
 	case map[string]any:
 		c.str(l, lp, "project", true)
