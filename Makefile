@@ -2,8 +2,9 @@
 GO        ?= go
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
+SOAK_JOBS ?= 20000
 
-.PHONY: help demo test vet build emulate bench fuzz deploy clean
+.PHONY: help demo test soak vet build emulate bench fuzz deploy clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -11,8 +12,12 @@ help: ## list the targets
 demo: ## run the function on its embedded default (emulators, sample jobs) and show what it does
 	$(GO) run . demo
 
-test: vet ## go vet, then the whole suite under the race detector
+test: vet ## go vet, the whole suite under the race detector, then the 2,000-job chaos run without it
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^TestChaos$$' ./handler
+
+soak: ## the long chaos and load runs: SOAK_JOBS jobs (default 20000) and 10,000 pending checks
+	IPRODWATCH_SOAK_JOBS=$(SOAK_JOBS) $(GO) test -count=1 -timeout 60m -v -run '^(TestChaos|TestQPSUnderLoad)$$' ./handler
 
 vet: ## go vet ./...
 	$(GO) vet ./...

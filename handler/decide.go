@@ -88,7 +88,7 @@ func (inv *invocation) decide(ctx context.Context, cl *Clients, req parse.Reques
 	if job.State != c.LastState {
 		next.LastState, next.StateSince = job.State, now
 	}
-	return verdict{decision: DecisionRequeued, check: next, delay: h.cfg.Policy.Delay(next, now, h.uniform()), stalled: stalled}, nil
+	return verdict{decision: DecisionRequeued, check: next, delay: h.cfg.Policy.Delay(next, now, h.draw(next)), stalled: stalled}, nil
 }
 
 // transient decides after a failed query: past the deadline the job is timed out with what was last
@@ -106,7 +106,7 @@ func (inv *invocation) transient(c parse.Check, cause error) verdict {
 	next := c
 	next.Attempt++
 	next.Failures++
-	return verdict{decision: DecisionRetried, check: next, delay: h.cfg.Policy.Backoff(next, now, next.Failures, h.uniform()), reason: cause.Error()}
+	return verdict{decision: DecisionRetried, check: next, delay: h.cfg.Policy.Backoff(next, now, next.Failures, h.draw(next)), reason: cause.Error()}
 }
 
 // timedOut builds the timed-out event from the last answer, or from what the check message says was

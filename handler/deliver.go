@@ -21,7 +21,8 @@ const MaxMessage = 64 << 10
 // push works the check requests of a queue, topic or direct trigger, each isolated from the others,
 // up to Concurrency at once. It fails when a configuration fault or a send that kept failing means
 // the trigger must deliver the payload again.
-func (inv *invocation) push(ctx context.Context, cl *Clients, msgs []parse.Message) error {
+func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Message) error {
+	msgs := inv.merge(all)
 	return inv.each(ctx, len(msgs), func(ctx context.Context, i int) error {
 		m := msgs[i]
 		if m.Err != nil {
@@ -33,6 +34,28 @@ func (inv *invocation) push(ctx context.Context, cl *Clients, msgs []parse.Messa
 		}
 		return inv.applyPush(ctx, cl, m, v)
 	})
+}
+
+// merge drops the copies of a check that one delivery holds more than once (the same body, byte for
+// byte): at-least-once delivery and redelivered batches make copies, and since copies are re-queued
+// with the same delay (see Handler.draw) they arrive together. Without this each copy would be a
+// chain of its own, and chains would multiply. Checks that differ in anything are all worked.
+func (inv *invocation) merge(msgs []parse.Message) []parse.Message {
+	seen := map[string]bool{}
+	out := msgs[:0:0]
+	for _, m := range msgs {
+		if m.Err == nil {
+			c := m.Request.Check
+			key := string(m.Body)
+			if seen[key] {
+				inv.record(Record{JobID: c.JobID, Decision: DecisionMerged, Attempt: c.Attempt, Reason: "a copy of another check in this delivery"})
+				continue
+			}
+			seen[key] = true
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // each runs fn for n items with bounded concurrency, turning a panic in one item into that item's
@@ -252,7 +275,7 @@ func (inv *invocation) retry(ctx context.Context, what string, send func() error
 			return fmt.Errorf("%s failed %d times: %w", what, attempt, err)
 		}
 		inv.log.Warn("send failed; retrying", "send", what, "attempt", attempt, "error", err.Error())
-		if err := sleepReal(ctx, pause); err != nil {
+		if err := inv.h.pause(ctx, pause); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		pause = min(2*pause, 2*time.Second)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -26,12 +26,12 @@ type Handler struct {
 	creds   func(ctx context.Context) (Credentials, error)
 	clock   clock.Clock
 	sleep   func(ctx context.Context, until time.Time) error
-	wall    func() time.Time // real time, for budgets against the function timeout
+	pause   func(ctx context.Context, d time.Duration) error // between in-invocation retries of a send
+	wall    func() time.Time                                 // real time, for budgets against the function timeout
 	log     *slog.Logger
 	budget  *budget
 
-	mu  sync.Mutex
-	rng *rand.Rand
+	salt uint64
 }
 
 // Option configures a Handler.
@@ -46,16 +46,21 @@ func WithSleep(fn func(ctx context.Context, until time.Time) error) Option {
 	return func(h *Handler) { h.sleep = fn }
 }
 
+// WithPause sets how the handler pauses between in-invocation retries of a failed send (default:
+// a real timer). Tests on a manual clock skip the pause.
+func WithPause(fn func(ctx context.Context, d time.Duration) error) Option {
+	return func(h *Handler) { h.pause = fn }
+}
+
 // WithWallClock sets the real clock that time budgets are measured against (default time.Now).
 func WithWallClock(fn func() time.Time) Option { return func(h *Handler) { h.wall = fn } }
 
 // WithLogger sets the structured logger (default: JSON to standard error).
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
-// WithSeed makes the policy's jitter reproducible.
-func WithSeed(seed uint64) Option {
-	return func(h *Handler) { h.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
-}
+// WithSeed salts the policy's jitter (default 0). Every instance of a deployment must use the
+// same salt, so that copies of a check agree on their delay (see draw).
+func WithSeed(seed uint64) Option { return func(h *Handler) { h.salt = seed } }
 
 // WithCredentials sets where an invocation's credentials come from (default: the FC context, then
 // the ALIBABA_CLOUD_* variables).
@@ -72,36 +77,60 @@ func New(cfg Config, connect Connector, opts ...Option) *Handler {
 		creds:   func(ctx context.Context) (Credentials, error) { return CredentialsFrom(ctx, os.Getenv) },
 		clock:   clock.Real{},
 		wall:    time.Now,
+		pause:   sleepReal,
 		log:     slog.New(slog.NewJSONHandler(os.Stderr, nil)),
-		rng:     rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	h.sleep = func(ctx context.Context, until time.Time) error { return sleepReal(ctx, until.Sub(h.clock.Now())) }
 	for _, o := range opts {
 		o(h)
 	}
 	h.budget = newBudget(cfg.QPS, h.clock, h.sleep)
-	// services/mts fills a package-level endpoint map on first use without a lock; fill it here,
-	// before invocations build clients concurrently.
-	mts.GetEndpointMap()
 	return h
 }
 
+// services/mts fills a package-level endpoint map on first use without a lock; filling it at
+// program start, before any goroutine, keeps concurrent client construction race-free.
+func init() { mts.GetEndpointMap() }
+
 // SDKConnector builds the real SDK clients of one invocation.
+//
+// The clients of the last credentials are kept and reused while the credentials stay the same
+// (FC hands out the same STS credentials for an hour or so): a new set per invocation would open
+// new connections every time and leave the old ones to idle out, and an instance serving a busy
+// queue would run out of file descriptors. Both adapters are safe to share: the MNS client is, and
+// MPS clients are taken from a pool one caller at a time.
 func SDKConnector(cfg Config) Connector {
+	var mu sync.Mutex
+	var last Credentials
+	var cached *Clients
 	return func(_ context.Context, cred Credentials) (*Clients, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if cached != nil && cred == last {
+			return cached, nil
+		}
 		m, err := newMNS(cfg, cred)
 		if err != nil {
 			return nil, err
 		}
-		return &Clients{Jobs: newMPS(cfg, cred, cfg.Concurrency), Queues: m, Topics: m}, nil
+		if cached != nil {
+			cached.Jobs.(*mpsJobs).close()
+		}
+		cached, last = &Clients{Jobs: newMPS(cfg, cred, cfg.Concurrency), Queues: m, Topics: m}, cred
+		return cached, nil
 	}
 }
 
-// uniform draws from the handler's random source, shared by the invocation's goroutines.
-func (h *Handler) uniform() float64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.rng.Float64()
+// draw is the jitter of the check that follows c: uniform in [0, 1), but a function of the job,
+// the attempt and the failures, not of a random source. Copies of one check (a delivery repeated by
+// the trigger, a batch redelivered after a failed invocation) are therefore re-queued with the same
+// delay by whichever instance handles them, stay in step, and arrive together, where the handler
+// merges them (merged); with random jitter each copy would start a chain of its own, and chains
+// would multiply with every repeated delivery. Different jobs still spread out.
+func (h *Handler) draw(c parse.Check) float64 {
+	f := fnv.New64a()
+	fmt.Fprintf(f, "%d/%s/%d/%d", h.salt, c.JobID, c.Attempt, c.Failures)
+	return float64(f.Sum64()>>11) / (1 << 53)
 }
 
 // Handle is the FC handler: the payload arrives as raw bytes (the SDK's event types are unsafe for

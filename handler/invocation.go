@@ -18,6 +18,7 @@ const (
 	DecisionRequeued     Decision = "requeued"     // the job runs: the check goes back on the queue with a delay
 	DecisionRetried      Decision = "retried"      // the query failed transiently: the check goes back after a backoff
 	DecisionDeadLettered Decision = "deadlettered" // the message is bad: it went to the dead-letter queue with its reason
+	DecisionMerged       Decision = "merged"       // a copy of another check in the same delivery: acknowledged, not queried again
 )
 
 // Record is one decision, as the invocation answers and logs it.
@@ -41,6 +42,7 @@ type Summary struct {
 	Requeued     int      `json:"requeued"`
 	Retried      int      `json:"retried"`
 	DeadLettered int      `json:"deadlettered"`
+	Merged       int      `json:"merged"`
 	Throttled    int      `json:"throttled"`
 	Decisions    []Record `json:"decisions"`
 }
@@ -77,6 +79,8 @@ func (inv *invocation) record(r Record, attrs ...any) {
 		inv.sum.Retried++
 	case DecisionDeadLettered:
 		inv.sum.DeadLettered++
+	case DecisionMerged:
+		inv.sum.Merged++
 	}
 	inv.mu.Unlock()
 	level := slog.LevelInfo
@@ -119,7 +123,7 @@ func (inv *invocation) finish(err error) {
 	s := inv.sum
 	inv.mu.Unlock()
 	args := []any{"checks", s.Checks, "published", s.Published, "requeued", s.Requeued,
-		"retried", s.Retried, "deadlettered", s.DeadLettered, "throttled", s.Throttled,
+		"retried", s.Retried, "deadlettered", s.DeadLettered, "merged", s.Merged, "throttled", s.Throttled,
 		"durationMs", inv.h.wall().Sub(inv.start).Milliseconds()}
 	if err != nil {
 		inv.log.Error("invocation failed", append(args, "error", err.Error())...)

@@ -47,6 +47,18 @@ func newMPS(cfg Config, cred Credentials, size int) *mpsJobs {
 	}
 }
 
+// close shuts the pooled clients' idle connections down; clients still in use finish their call.
+func (m *mpsJobs) close() {
+	for {
+		select {
+		case c := <-m.pool:
+			c.Shutdown()
+		default:
+			return
+		}
+	}
+}
+
 func (m *mpsJobs) get() (*mts.Client, error) {
 	select {
 	case c := <-m.pool:

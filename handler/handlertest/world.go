@@ -152,10 +152,11 @@ func (w *World) Handler(opts ...handler.Option) *handler.Handler {
 func (w *World) HandlerFor(cfg handler.Config, opts ...handler.Option) *handler.Handler {
 	inner := handler.SDKConnector(cfg)
 	connect := func(ctx context.Context, cred handler.Credentials) (*handler.Clients, error) {
-		cl, err := inner(ctx, cred)
+		shared, err := inner(ctx, cred)
 		if err != nil {
 			return nil, err
 		}
+		cl := &handler.Clients{Jobs: shared.Jobs, Queues: shared.Queues, Topics: shared.Topics} // wrap a copy: the connector reuses its clients
 		if w.virtual != nil {
 			cl.Jobs = virtualJobs{cl.Jobs, w.virtual}
 		}
@@ -169,7 +170,9 @@ func (w *World) HandlerFor(cfg handler.Config, opts ...handler.Option) *handler.
 		handler.WithCredentials(func(context.Context) (handler.Credentials, error) { return w.Cred, nil }),
 	}
 	if w.virtual != nil {
-		base = append(base, handler.WithSleep(w.virtual.sleep))
+		// Waits move the manual clock; pauses between retries of a send cost nothing.
+		base = append(base, handler.WithSleep(w.virtual.sleep),
+			handler.WithPause(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 	}
 	return handler.New(cfg, connect, append(base, opts...)...)
 }
