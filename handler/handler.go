@@ -77,10 +77,10 @@ func New(cfg Config, connect Connector, opts ...Option) *Handler {
 		creds:   func(ctx context.Context) (Credentials, error) { return CredentialsFrom(ctx, os.Getenv) },
 		clock:   clock.Real{},
 		wall:    time.Now,
-		pause:   sleepReal,
+		pause:   clock.Sleep,
 		log:     slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
-	h.sleep = func(ctx context.Context, until time.Time) error { return sleepReal(ctx, until.Sub(h.clock.Now())) }
+	h.sleep = func(ctx context.Context, until time.Time) error { return clock.Sleep(ctx, until.Sub(h.clock.Now())) }
 	for _, o := range opts {
 		o(h)
 	}
@@ -174,20 +174,6 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (out json.RawMessa
 		return nil, err
 	}
 	return inv.summary()
-}
-
-func sleepReal(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // requestID is the FC request id of the invocation, "" outside FC.

@@ -97,18 +97,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	cancelPublish := w.MNS.OnPublish(handlertest.EventTopic, out.published)
 	defer cancelPublish()
 	sleep := func(ctx context.Context, until time.Time) error {
-		d := time.Duration(float64(until.Sub(clk.Now())) / o.Speed)
-		if d <= 0 {
-			return ctx.Err()
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return clock.Sleep(ctx, time.Duration(float64(until.Sub(clk.Now()))/o.Speed))
 	}
 	h := w.Handler(handler.WithSleep(sleep), handler.WithSeed(o.Seed), handler.WithLogger(slog.New(&decisions{p: out})))
 
