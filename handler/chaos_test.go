@@ -258,13 +258,21 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 	// Run: every bridge does what is due, the clock moves on in 5-second steps (the policy's
 	// floor), until every job has its event and every queue is empty.
 	ctx := context.Background()
+	var seenMu sync.Mutex
+	seen := map[string]bool{}
+	stop := w.MNS.OnPublish(handlertest.EventTopic, func(m mnstest.PublishedMessage) {
+		var e struct{ Subject string }
+		_ = json.Unmarshal([]byte(m.Body), &e)
+		seenMu.Lock()
+		seen[e.Subject] = true
+		seenMu.Unlock()
+	})
+	defer stop()
 	done := func() bool {
-		evs, _ := w.Events()
-		seen := map[string]bool{}
-		for _, e := range evs {
-			seen[e.Event.Subject] = true
-		}
-		return len(seen) >= n && len(w.MNS.Messages(handlertest.CheckQueue)) == 0 && len(w.MNS.Messages(pullQueue)) == 0
+		seenMu.Lock()
+		all := len(seen) >= n
+		seenMu.Unlock()
+		return all && len(w.MNS.Messages(handlertest.CheckQueue)) == 0 && len(w.MNS.Messages(pullQueue)) == 0
 	}
 	for step := 0; !(step%60 == 0 && done()); step++ {
 		if clk.Now().After(t0.Add(12 * time.Hour)) {

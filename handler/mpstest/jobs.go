@@ -176,6 +176,11 @@ func (s *Server) addJob(id string, p SubmitParams, sc Script, at time.Time, targ
 	j := &job{id: id, seq: s.jobSeq, params: p, script: sc, submittedAt: at, notify: target}
 	j.result = resolveResult(id, p, sc, at)
 	s.jobs[id] = j
+	if target != nil {
+		s.unnotified[id] = j
+	} else {
+		delete(s.unnotified, id)
+	}
 	return j
 }
 

@@ -111,7 +111,7 @@ func (s *Server) DeliverDue(ctx context.Context) error {
 	now := s.cfg.clock.Now()
 	s.mu.Lock()
 	var due []*job
-	for _, j := range s.jobs {
+	for _, j := range s.unnotified {
 		end, ends := j.endsAt()
 		if j.notify != nil && !j.notified && !j.inFlight && ends && !end.After(now) {
 			due = append(due, j)
@@ -152,6 +152,9 @@ func (s *Server) DeliverDue(ctx context.Context) error {
 		s.mu.Lock()
 		sd.j.inFlight = false
 		sd.j.notified = sd.note.Err == nil
+		if sd.j.notified && s.unnotified[sd.j.id] == sd.j {
+			delete(s.unnotified, sd.j.id)
+		}
 		s.notifications = append(s.notifications, sd.note)
 		s.mu.Unlock()
 	}

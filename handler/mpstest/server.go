@@ -36,6 +36,7 @@ type Server struct {
 	nonces        map[string]time.Time
 	nonceOrder    []nonceSeen
 	jobs          map[string]*job
+	unnotified    map[string]*job // jobs with a NotifyUrl not yet notified: DeliverDue scans only these
 	jobOrder      []string
 	jobSeq        int
 	defaultScript func(SubmitParams) Script
@@ -61,6 +62,7 @@ func NewServer(opts ...Option) *Server {
 		keys:            map[string]*accessKey{},
 		nonces:          map[string]time.Time{},
 		jobs:            map[string]*job{},
+		unnotified:      map[string]*job{},
 		defaultScript:   cfg.defaultScript,
 		qps:             cfg.qps,
 		windows:         map[string]quotaWindow{},
