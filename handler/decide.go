@@ -91,12 +91,18 @@ func (inv *invocation) decide(ctx context.Context, cl *Clients, req parse.Reques
 	return verdict{decision: DecisionRequeued, check: next, delay: h.cfg.Policy.Delay(next, now, h.draw(next)), stalled: stalled}, nil
 }
 
-// transient decides after a failed query: past the deadline the job is timed out with what was last
-// seen; before it, the check comes back after a backoff that grows with consecutive failures.
+// LastQueryGrace is how long past the deadline a last query that keeps failing transiently is
+// retried before the job is reported timed out: an unreachable or throttling MPS at the deadline
+// must not turn a job that ended into a timed-out one.
+const LastQueryGrace = 10 * time.Minute
+
+// transient decides after a failed query: the check comes back after a backoff that grows with
+// consecutive failures, and once the deadline and its grace have passed the job is timed out with
+// what was last seen.
 func (inv *invocation) transient(c parse.Check, cause error) verdict {
 	h := inv.h
 	now := h.clock.Now()
-	if !now.Before(c.Deadline) {
+	if !now.Before(c.Deadline.Add(LastQueryGrace)) {
 		v, err := inv.timedOut(c, nil, now)
 		if err == nil {
 			v.reason = "last query failed: " + cause.Error()

@@ -148,6 +148,20 @@ func TestThrottlingSlowsTheCheckDownAndLosesNothing(t *testing.T) {
 	}
 }
 
+func TestAFinishedJobWhoseLastQueryFailsIsNotReportedTimedOut(t *testing.T) {
+	e := newEnv(t, handlertest.Options{Env: map[string]string{"IPRODWATCH_DEADLINE": "10m"}})
+	// The job ends just before its deadline, when MPS starts failing for a few minutes.
+	e.seed(job1, "VideoH2V", mpstest.Script{Analysing: time.Second, Done: 9*time.Minute + 50*time.Second}, false)
+	e.send(`{"JobId":"` + job1 + `"}`)
+	src := e.queueTrigger()
+	e.drive(func() bool { return e.clk.Now().After(t0.Add(9 * time.Minute)) }, 200, src)
+	e.w.MPS.FailNext(mpstest.ActionQuery, job1, 4, mpstest.Fault{Error: mpstest.ErrServiceUnavailable()})
+	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 200, src)
+	if ev := e.eventsFor(job1)[0]; ev.Outcome != parse.OutcomeSucceeded {
+		t.Errorf("outcome %s: a job that ended must not be reported timed out because MPS failed at its deadline", ev.Outcome)
+	}
+}
+
 func TestATransientFailurePastTheDeadlineEndsInATimedOutEvent(t *testing.T) {
 	e := newEnv(t, handlertest.Options{Env: map[string]string{"IPRODWATCH_DEADLINE": "10m"}})
 	e.seed(job1, "VideoH2V", mpstest.Script{Analysing: time.Second, Never: true}, false)

@@ -80,15 +80,16 @@ func Default() Policy {
 
 // Backoff is the wait before retrying a check that failed transiently for the failures-th time in
 // a row (1 for the first), with u a uniform draw in [0, 1): full jitter over an exponential ceiling,
-// never past the deadline. Throttling answers come back here, so callers slow down as they pile up.
+// not past the deadline while it is ahead (the last query goes at the deadline; after it, retries
+// go on backing off). Throttling answers come back here, so callers slow down as they pile up.
 func (p Policy) Backoff(c parse.Check, now time.Time, failures int, u float64) time.Duration {
 	ceiling := p.RetryCap
 	if failures < 32 {
 		ceiling = min(p.RetryCap, p.RetryBase<<max(failures-1, 0))
 	}
 	d := time.Second + time.Duration(clamp01(u)*float64(max(ceiling-time.Second, 0)))
-	if !c.Deadline.IsZero() {
-		d = min(d, max(c.Deadline.Sub(now), 0))
+	if !c.Deadline.IsZero() && now.Before(c.Deadline) {
+		d = min(d, c.Deadline.Sub(now))
 	}
 	return d
 }

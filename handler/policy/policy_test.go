@@ -95,6 +95,7 @@ func TestBackoff(t *testing.T) {
 		{1000, 1, t0, time.Minute},
 		{3, 0, t0, time.Second},
 		{10, 1, t0.Add(time.Hour - 5*time.Second), 5 * time.Second},
+		{2, 1, t0.Add(time.Hour + time.Minute), 4 * time.Second}, // past the deadline: backs off, no longer capped
 	}
 	for _, tt := range tests {
 		if got := p.Backoff(c, tt.now, tt.failures, tt.u); got != tt.want {
