@@ -22,10 +22,10 @@ type budget struct {
 	qps    float64
 	grants []time.Time // instants granted, in order; only the last window's are kept
 	clock  clock.Clock
-	sleep  func(ctx context.Context, until time.Time) error
+	sleep  Sleeper
 }
 
-func newBudget(qps float64, c clock.Clock, sleep func(context.Context, time.Time) error) *budget {
+func newBudget(qps float64, c clock.Clock, sleep Sleeper) *budget {
 	return &budget{max: qps, qps: qps, clock: c, sleep: sleep}
 }
 
@@ -58,10 +58,10 @@ func (b *budget) reserve(now time.Time) time.Time {
 	return at
 }
 
-// wait blocks until this instance may make one more query. It goes through sleep even when the
-// query may go at once, so that a virtual clock in tests sees every grant in order.
+// wait blocks until this instance may make one more query. It goes through the sleeper even when
+// the query may go at once, so that a virtual clock in tests sees every grant, in order.
 func (b *budget) wait(ctx context.Context) error {
-	return b.sleep(ctx, b.reserve(b.clock.Now()))
+	return b.sleep(ctx, b.reserve)
 }
 
 // throttled halves the rate, down to a tenth of the budget.

@@ -33,8 +33,10 @@ func (inv *invocation) decide(ctx context.Context, cl *Clients, req parse.Reques
 	if c.FirstCheckedAt.IsZero() {
 		c.FirstCheckedAt = now
 	}
-	if c.Deadline.IsZero() {
-		c.Deadline = c.FirstCheckedAt.Add(h.cfg.Deadline)
+	// A submitter may shorten the deadline, never lengthen it: past the configured one the check
+	// queue's retention (and the quota) were not planned for it.
+	if limit := c.FirstCheckedAt.Add(h.cfg.Deadline); c.Deadline.IsZero() || c.Deadline.After(limit) {
+		c.Deadline = limit
 	}
 	if err := h.budget.wait(ctx); err != nil {
 		return inv.transient(c, fmt.Errorf("%w: waiting for the query budget: %v", ErrTransient, err)), nil
@@ -74,7 +76,9 @@ func (inv *invocation) decide(ctx context.Context, cl *Clients, req parse.Reques
 	if job.State.Final() {
 		e, err := parse.NewEvent(job, inv.params(c, now))
 		if err != nil {
-			return verdict{}, fmt.Errorf("building the event of job %s: %w", c.JobID, err)
+			// No later answer will encode either: failing the invocation would have the trigger
+			// deliver the batch again and again.
+			return verdict{decision: DecisionDeadLettered, check: c, reason: "building the event: " + err.Error()}, nil
 		}
 		return verdict{decision: DecisionPublished, check: c, event: e, stalled: stalled}, nil
 	}
@@ -102,7 +106,11 @@ const LastQueryGrace = 10 * time.Minute
 func (inv *invocation) transient(c parse.Check, cause error) verdict {
 	h := inv.h
 	now := h.clock.Now()
-	if !now.Before(c.Deadline.Add(LastQueryGrace)) {
+	// Past the deadline and its grace, a failure times the job out once it has failed at least
+	// three times running (a check that arrives late is not timed out by one throttled answer),
+	// or past three graces whatever the count (pull mode keeps no count).
+	late := now.Sub(c.Deadline)
+	if (late >= LastQueryGrace && c.Failures >= 2) || late >= 3*LastQueryGrace {
 		v, err := inv.timedOut(c, nil, now)
 		if err == nil {
 			v.reason = "last query failed: " + cause.Error()

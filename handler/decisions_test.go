@@ -175,3 +175,42 @@ func TestATransientFailurePastTheDeadlineEndsInATimedOutEvent(t *testing.T) {
 		t.Errorf("event %s state %q algorithm %q, want timedout with the last state and algorithm seen", ev.Outcome, ev.Data.State, ev.Data.Algorithm)
 	}
 }
+
+func TestALateLastQueryIsNotTimedOutByOneThrottledAnswer(t *testing.T) {
+	e := newEnv(t, handlertest.Options{Env: map[string]string{"IPRODWATCH_DEADLINE": "1h"}})
+	e.seed(job1, "Cover", mpstest.Script{Done: 30 * time.Minute}, false)
+	e.clk.AdvanceTo(t0.Add(time.Hour + 11*time.Minute)) // a backlog: the check comes 11 minutes after its deadline
+	e.w.MPS.FailNext(mpstest.ActionQuery, job1, 1, mpstest.Fault{Error: mpstest.ErrThrottling()})
+	check := `{"v":1,"jobId":"` + job1 + `","attempt":7,"firstCheckedAt":"2026-11-25T12:00:00Z","lastState":"Analysing","algorithm":"Cover"}`
+	out, err := e.h.Handle(context.Background(), []byte(check))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := decodeSummary(t, out); s.Retried != 1 || s.Published != 0 {
+		t.Fatalf("summary %+v: a late check's first throttled answer must be retried, not timed out", s)
+	}
+	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 100, e.queueTrigger())
+	if ev := e.eventsFor(job1)[0]; ev.Outcome != parse.OutcomeSucceeded {
+		t.Errorf("outcome %s, want succeeded", ev.Outcome)
+	}
+}
+
+func TestASubmitterMayShortenTheDeadlineButNotLengthenIt(t *testing.T) {
+	e := newEnv(t, handlertest.Options{Env: map[string]string{"IPRODWATCH_DEADLINE": "1h"}})
+	e.seed(job1, "VideoH2V", mpstest.Script{Analysing: time.Second, Never: true}, false)
+	out, err := e.h.Handle(context.Background(), []byte(`{"v":1,"jobId":"`+job1+`","deadline":"9999-01-01T00:00:00Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := decodeSummary(t, out); s.Requeued != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+	msgs := e.w.MNS.Messages(handlertest.CheckQueue)
+	req, err := parse.DecodeCheck([]byte(msgs[0].Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(time.Hour); !req.Check.Deadline.Equal(want) {
+		t.Errorf("re-queued deadline %v, want the configured %v", req.Check.Deadline, want)
+	}
+}

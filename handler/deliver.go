@@ -98,7 +98,10 @@ func (inv *invocation) each(ctx context.Context, n int, fn func(ctx context.Cont
 func (inv *invocation) applyPush(ctx context.Context, cl *Clients, m parse.Message, v verdict) error {
 	switch v.decision {
 	case DecisionPublished:
-		if err := inv.publish(ctx, cl, v.event); err != nil {
+		if err := inv.publish(ctx, cl, v.event); errors.Is(err, ErrTooLarge) {
+			m.Err = err // no later try fits either: dead-letter it rather than have it redelivered forever
+			return inv.deadLetter(ctx, cl, m)
+		} else if err != nil {
 			return err
 		}
 	case DecisionRequeued, DecisionRetried:
@@ -156,6 +159,10 @@ func fitEvent(e *parse.Event) ([]byte, error) {
 		return body, err
 	}
 	small := *e
+	if e.Data.Error != nil {
+		errCopy := *e.Data.Error
+		small.Data.Error = &errCopy
+	}
 	small.Data.Truncated = &parse.Truncated{
 		Reason: fmt.Sprintf("the event was %d bytes; an MNS message holds %d", len(body), MaxMessage),
 		Fetch:  "iprodwatch check -json " + e.Subject,
@@ -170,6 +177,12 @@ func fitEvent(e *parse.Event) ([]byte, error) {
 		{"data.files", func(d *parse.EventData) { d.Files = []parse.File{} }},
 		{"data.jobParams", func(d *parse.EventData) { d.JobParams = nil }},
 		{"data.userData", func(d *parse.EventData) { d.UserData = nil }},
+		{"data.error.message", func(d *parse.EventData) {
+			if d.Error != nil {
+				d.Error.Message = cut(d.Error.Message, 1024)
+			}
+		}},
+		{"data.input", func(d *parse.EventData) { d.Input, d.Output = cut(d.Input, 1024), cut(d.Output, 1024) }},
 	}
 	for _, d := range drops {
 		d.drop(&small.Data)
@@ -179,6 +192,17 @@ func fitEvent(e *parse.Event) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: event of job %s is %d bytes even without its data", ErrTooLarge, e.Subject, len(body))
+}
+
+// cut shortens s to at most n bytes on a character boundary, marking the cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // deadLetter sends a bad message to the dead-letter queue with its reason. The original body is

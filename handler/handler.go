@@ -25,7 +25,7 @@ type Handler struct {
 	connect Connector
 	creds   func(ctx context.Context) (Credentials, error)
 	clock   clock.Clock
-	sleep   func(ctx context.Context, until time.Time) error
+	sleep   Sleeper
 	pause   func(ctx context.Context, d time.Duration) error // between in-invocation retries of a send
 	wall    func() time.Time                                 // real time, for budgets against the function timeout
 	log     *slog.Logger
@@ -40,11 +40,15 @@ type Option func(*Handler)
 // WithClock sets the clock of the policy, deadlines and the query budget (default: the wall clock).
 func WithClock(c clock.Clock) Option { return func(h *Handler) { h.clock = c } }
 
-// WithSleep sets how the handler waits until an instant of its clock (default: a real timer, right
-// for the wall clock). Tests on a manual clock advance it instead.
-func WithSleep(fn func(ctx context.Context, until time.Time) error) Option {
-	return func(h *Handler) { h.sleep = fn }
-}
+// Sleeper waits for a query's turn: it takes the turn from grant (given the clock's now, grant
+// returns the instant the query may go) and waits until then. Taking the turn inside the sleeper
+// lets a virtual clock in tests read now and reserve the turn in one step, so no other waiter can
+// move time past a turn already handed out.
+type Sleeper func(ctx context.Context, grant func(now time.Time) time.Time) error
+
+// WithSleep sets the Sleeper (default: a real timer on the handler's clock, right for the wall
+// clock). Tests on a manual clock move it instead; the demo scales the wait to its fast clock.
+func WithSleep(fn Sleeper) Option { return func(h *Handler) { h.sleep = fn } }
 
 // WithPause sets how the handler pauses between in-invocation retries of a failed send (default:
 // a real timer). Tests on a manual clock skip the pause.
@@ -80,7 +84,10 @@ func New(cfg Config, connect Connector, opts ...Option) *Handler {
 		pause:   clock.Sleep,
 		log:     slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
-	h.sleep = func(ctx context.Context, until time.Time) error { return clock.Sleep(ctx, until.Sub(h.clock.Now())) }
+	h.sleep = func(ctx context.Context, grant func(time.Time) time.Time) error {
+		now := h.clock.Now()
+		return clock.Sleep(ctx, grant(now).Sub(now))
+	}
 	for _, o := range opts {
 		o(h)
 	}

@@ -69,3 +69,27 @@ func TestRedactTextCutsEveryQueryString(t *testing.T) {
 		t.Errorf("url.Error kept the token: %v", ue)
 	}
 }
+
+func TestAnEventWithAHugeErrorMessageIsCutToFit(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	job := &parse.Job{JobID: "88c6ca184c0e432bbf5b665e2a15abcd", FunctionName: "Cover", State: parse.StateFail,
+		Result: &parse.Result{Code: "InternalError", Message: strings.Repeat("é", 40<<10)}}
+	e, err := parse.NewEvent(job, parse.Params{Time: now, Checks: parse.Checks{Attempts: 1, FirstCheckedAt: now, DetectedAt: now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := fitEvent(e)
+	if err != nil || len(body) > MaxMessage {
+		t.Fatalf("fitEvent = %d bytes, %v", len(body), err)
+	}
+	v, err := parsetest.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Validate(body); err != nil {
+		t.Error(err)
+	}
+	if len(e.Data.Error.Message) != 80<<10 {
+		t.Error("fitEvent changed the event it was given")
+	}
+}

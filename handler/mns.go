@@ -113,8 +113,8 @@ func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait tim
 			out = append(out, Received{
 				ID: msg.MessageId, Receipt: msg.ReceiptHandle, Body: []byte(msg.MessageBody),
 				DequeueCount:   int(msg.DequeueCount),
-				FirstDequeueAt: time.UnixMilli(msg.FirstDequeueTime).UTC(),
-				EnqueuedAt:     time.UnixMilli(msg.EnqueueTime).UTC(),
+				FirstDequeueAt: unixMilli(msg.FirstDequeueTime),
+				EnqueuedAt:     unixMilli(msg.EnqueueTime),
 			})
 		}
 		return out, nil
@@ -144,6 +144,14 @@ func (m *mnsClient) Defer(ctx context.Context, queue, receipt string, d time.Dur
 		return nil
 	}
 	return classifyMNS("ChangeMessageVisibility", queue, err)
+}
+
+// unixMilli is an MNS timestamp, the zero time when MNS gave none (not 1970).
+func unixMilli(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 // MaxVisibility is MNS's longest ChangeMessageVisibility, in seconds (12 hours).

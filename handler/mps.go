@@ -144,6 +144,10 @@ func classifyMPS(err error) error {
 		if strings.HasPrefix(se.ErrorCode(), "Throttling") {
 			return fmt.Errorf("%w: %s", ErrThrottled, msg)
 		}
+		if strings.HasPrefix(se.ErrorCode(), "InvalidParameter") || strings.HasSuffix(se.ErrorCode(), "NotFound") {
+			// About this request's job, not the configuration: dead-letter it, do not stop the batch.
+			return fmt.Errorf("%w: %s", ErrNoSuchJob, msg)
+		}
 		if se.HttpStatus() >= 500 {
 			return fmt.Errorf("%w: %s", ErrTransient, msg)
 		}

@@ -9,6 +9,10 @@ import (
 	"iprodwatch/parse"
 )
 
+// PullRetentionMargin is the room pull mode asks of the check queue's retention beyond the deadline
+// and the last query's grace: the sweeps that come late to a message.
+const PullRetentionMargin = time.Hour
+
 // sweep is pull mode, run by the timer trigger: the function drains the check queue itself, up to
 // PullBatch messages within PullBudget. A running job's message is hidden again with
 // ChangeMessageVisibility (no new message, so no duplicate chains); a final job's is published and
@@ -24,9 +28,10 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 		inv.log.Warn("sweep skipped: the check queue's attributes could not be read", "error", err.Error())
 		return nil
 	}
-	if retention <= h.cfg.Deadline {
-		return fmt.Errorf("%w: pull mode: the check queue %s keeps messages %v, not longer than the deadline %v: a job could vanish before it is reported; raise its MessageRetentionPeriod or lower IPRODWATCH_DEADLINE",
-			ErrConfig, h.cfg.CheckQueue, retention, h.cfg.Deadline)
+	// A message must outlive its deadline, the last query's grace and the sweeps that wait on it.
+	if need := h.cfg.Deadline + 3*LastQueryGrace + PullRetentionMargin; retention < need {
+		return fmt.Errorf("%w: pull mode: the check queue %s keeps messages %v, less than the deadline %v plus %v of grace and margin: a job could vanish before it is reported; raise its MessageRetentionPeriod to at least %v or lower IPRODWATCH_DEADLINE",
+			ErrConfig, h.cfg.CheckQueue, retention, h.cfg.Deadline, need-h.cfg.Deadline, need)
 	}
 	end := h.wall().Add(h.cfg.PullBudget)
 	if d, ok := ctx.Deadline(); ok && d.Add(-5*time.Second).Before(end) {
@@ -69,8 +74,13 @@ func (inv *invocation) pullOne(ctx context.Context, cl *Clients, r Received) err
 	}
 	c := &m.Request.Check
 	c.Attempt = max(r.DequeueCount, 1)
-	if c.FirstCheckedAt.IsZero() && !r.FirstDequeueAt.IsZero() {
-		c.FirstCheckedAt = r.FirstDequeueAt
+	// MNS counts retention from the send: the deadline counts from there too, not from the first
+	// receive, which a backlog can delay.
+	if c.FirstCheckedAt.IsZero() {
+		c.FirstCheckedAt = r.EnqueuedAt
+		if c.FirstCheckedAt.IsZero() || (!r.FirstDequeueAt.IsZero() && r.FirstDequeueAt.Before(c.FirstCheckedAt)) {
+			c.FirstCheckedAt = r.FirstDequeueAt
+		}
 	}
 	v, err := inv.decide(ctx, cl, m.Request)
 	if err != nil {
@@ -78,7 +88,13 @@ func (inv *invocation) pullOne(ctx context.Context, cl *Clients, r Received) err
 	}
 	switch v.decision {
 	case DecisionPublished:
-		if err := inv.publish(ctx, cl, v.event); err != nil {
+		if err := inv.publish(ctx, cl, v.event); errors.Is(err, ErrTooLarge) {
+			m.Err = err // no later try fits either
+			if err := inv.deadLetter(ctx, cl, m); err != nil {
+				return err
+			}
+			return inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, r.Receipt) })
+		} else if err != nil {
 			return err
 		}
 		if err := inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, r.Receipt) }); err != nil {

@@ -155,6 +155,9 @@ func decodeVersioned(b []byte, o object) (Request, error) {
 	if c.Attempt == 0 {
 		c.Attempt = 1
 	}
+	if c.LastState != "" && c.LastState != StateQueuing && c.LastState != StateAnalysing {
+		return Request{}, badMessage("check message: lastState %q is not a running state", c.LastState)
+	}
 	if c.JobID == "" {
 		return Request{}, badMessage("check message has no jobId")
 	}

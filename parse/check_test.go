@@ -121,3 +121,12 @@ func TestCheckMessageRoundTrips(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestACheckMessageNamesOnlyRunningStatesAsLastSeen(t *testing.T) {
+	for _, s := range []string{"Bogus", "Success", "Fail"} {
+		_, err := parse.DecodeCheck([]byte(`{"v":1,"jobId":"` + jobID + `","lastState":"` + s + `"}`))
+		if !errors.Is(err, parse.ErrBadMessage) {
+			t.Errorf("lastState %q: err = %v, want ErrBadMessage", s, err)
+		}
+	}
+}

@@ -195,3 +195,20 @@ func TestEventUnmarshalRejectsMalformedJSON(t *testing.T) {
 		t.Errorf("err = %v, want *json.SyntaxError", err)
 	}
 }
+
+func TestHugeMediaTimesStillEncode(t *testing.T) {
+	// Rounding 1e303 to the microsecond would overflow to an infinity, which JSON cannot carry.
+	job := &parse.Job{JobID: jobID, FunctionName: "AudioBeatDetection", State: parse.StateSuccess,
+		Result: &parse.Result{Code: "Success", Data: []byte(`{"BeatList":[1e303],"DownBeatList":[]}`)}}
+	e, err := parse.NewEvent(job, fixedParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := parse.EncodeEvent(e, "")
+	if err != nil {
+		t.Fatalf("EncodeEvent: %v", err)
+	}
+	if err := mustValidator(t).Validate(b); err != nil {
+		t.Error(err)
+	}
+}

@@ -36,7 +36,12 @@ func number(raw json.RawMessage) (v float64, ok bool, err error) {
 
 // seconds rounds to the microsecond so that converted values print as people write them
 // (3300.5 ms -> 3.3005, not 3.3004999999999995).
-func seconds(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+func seconds(v float64) float64 {
+	if math.Abs(v) > 1e15 {
+		return v // beyond microseconds anyway, and v*1e6 could overflow to an infinity JSON cannot carry
+	}
+	return math.Round(v*1e6) / 1e6
+}
 
 // msToSeconds converts milliseconds to seconds.
 func msToSeconds(ms float64) float64 { return seconds(ms / 1000) }

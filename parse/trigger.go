@@ -121,7 +121,7 @@ func decodeObject(b []byte) (*Trigger, error) {
 	}
 	switch {
 	case o["specversion"] != nil || o["messageBody"] != nil: // row 3: one EventBridge event
-		return &Trigger{Kind: TriggerEventBridge, Messages: []Message{eventMessage(0, b)}}, nil
+		return &Trigger{Kind: TriggerEventBridge, Messages: []Message{eventMessage(0, bytes.TrimSpace(b))}}, nil
 	case o["triggerTime"] != nil && o["triggerName"] != nil: // row 4
 		var te TimerEvent
 		if err := json.Unmarshal(b, &te); err != nil {

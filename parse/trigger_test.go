@@ -153,3 +153,11 @@ func TestAWholePayloadMessageKeepsTheBytesAsDelivered(t *testing.T) {
 		})
 	}
 }
+
+func TestASingleEventWithLeadingWhiteSpaceIsRead(t *testing.T) {
+	payload := append([]byte("\n  "), mustRead(t, "../testdata/triggers/eventbridge-single.json")...)
+	got, err := parse.DecodeTrigger(payload)
+	if err != nil || got.Kind != parse.TriggerEventBridge || got.Messages[0].Err != nil {
+		t.Fatalf("DecodeTrigger = %+v, %v", got, err)
+	}
+}

@@ -96,8 +96,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	out := &printer{w: o.Out, json: o.JSON, live: o.Live, jobs: jobs, clk: clk, t0: clk.Now()}
 	cancelPublish := w.MNS.OnPublish(handlertest.EventTopic, out.published)
 	defer cancelPublish()
-	sleep := func(ctx context.Context, until time.Time) error {
-		return clock.Sleep(ctx, time.Duration(float64(until.Sub(clk.Now()))/o.Speed))
+	sleep := func(ctx context.Context, grant func(time.Time) time.Time) error {
+		now := clk.Now()
+		return clock.Sleep(ctx, time.Duration(float64(grant(now).Sub(now))/o.Speed))
 	}
 	h := w.Handler(handler.WithSleep(sleep), handler.WithSeed(o.Seed), handler.WithLogger(slog.New(&decisions{p: out})))
 

@@ -29,12 +29,14 @@ func newVirtual(m *clock.Manual) *virtual {
 	return v
 }
 
-// sleep waits until the clock reads until, moving it there when this waiter is the earliest and
-// nothing is in flight. Every wait precedes exactly one query (the handler waits only for its query
-// budget), which virtualJobs reports done.
-func (v *virtual) sleep(ctx context.Context, until time.Time) error {
+// sleep takes the query's turn and waits until the clock reads it, moving the clock there when this
+// waiter is the earliest and nothing is in flight. The turn is taken under the scheduler's lock, so
+// no other waiter moves time between reading now and reserving the turn. Every wait precedes exactly
+// one query (the handler waits only for its query budget), which virtualJobs reports done.
+func (v *virtual) sleep(ctx context.Context, grant func(now time.Time) time.Time) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	until := grant(v.clock.Now())
 	v.waiting = append(v.waiting, until)
 	defer func() {
 		v.waiting = slices.Delete(v.waiting, slices.Index(v.waiting, until), slices.Index(v.waiting, until)+1)
