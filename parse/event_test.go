@@ -38,6 +38,9 @@ func TestEventIDIsDeterministicPerJobAndOutcome(t *testing.T) {
 	if parse.EventID(job, parse.OutcomeSucceeded) == parse.EventID(job+"x", parse.OutcomeSucceeded) {
 		t.Error("two jobs share an id")
 	}
+	if parse.EventID(strings.ToUpper(job), parse.OutcomeFailed) != parse.EventID(job, parse.OutcomeFailed) {
+		t.Error("the casing of the job id changes the event id")
+	}
 }
 
 func TestOutcomesFitTheMNSMessageTag(t *testing.T) {

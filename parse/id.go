@@ -3,6 +3,7 @@ package parse
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"strings"
 )
 
 // idNamespace is the UUID namespace of iprodwatch event ids (random, fixed forever: changing it
@@ -11,12 +12,13 @@ import (
 const idNamespace = "\x1c\xa6\xfb\x7c\x10\x70\x49\xfe\x97\x1a\x88\x41\xa2\x9a\x43\x74"
 
 // EventID is the event id for a job and outcome: a name-based UUID (version 5, RFC 9562) of
-// "<jobId>/<outcome>". The same job and outcome always give the same id, whichever path (the MPS
-// notification or the polling chain) and whichever instance produced the event.
+// "<jobId>/<outcome>", the job id in lower case. The same job and outcome always give the same id,
+// whichever path (the MPS notification or the polling chain), instance or casing of the id (MPS
+// issues lower-case hex, a submitter may not) produced the event.
 func EventID(jobID string, outcome Outcome) string {
 	h := sha1.New()
 	h.Write([]byte(idNamespace))
-	h.Write([]byte(jobID + "/" + string(outcome)))
+	h.Write([]byte(strings.ToLower(jobID) + "/" + string(outcome)))
 	var u [16]byte
 	copy(u[:], h.Sum(nil))
 	u[6] = u[6]&0x0f | 0x50 // version 5
