@@ -166,7 +166,7 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 		cl.Topics = crashAfterPublish{cl.Topics, f}
 		return cl
 	}
-	logs := &syncBuffer{}
+	logs := &handlertest.Buffer{}
 	hopt := []handler.Option{handler.WithLogger(slogTo(logs)), handler.WithSeed(seed)}
 	// Two instances behind the queue trigger, one behind the topic, one sweeping in pull mode.
 	queueFns := []*handler.Handler{w.Handler(hopt...), w.Handler(hopt...)}
@@ -302,7 +302,7 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 }
 
 // checkChaos checks the run's invariants and measures it.
-func checkChaos(t *testing.T, w *handlertest.World, jobs map[string]*chaosJob, bad int, deadline time.Duration, triggerDLQ string, f *faultCounter, logs *syncBuffer) chaosReport {
+func checkChaos(t *testing.T, w *handlertest.World, jobs map[string]*chaosJob, bad int, deadline time.Duration, triggerDLQ string, f *faultCounter, logs *handlertest.Buffer) chaosReport {
 	t.Helper()
 	published, err := w.Events()
 	if err != nil {

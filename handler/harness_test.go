@@ -1,12 +1,10 @@
 package handler_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +28,7 @@ type env struct {
 	w     *handlertest.World
 	clk   *clock.Manual
 	h     *handler.Handler
-	logs  *syncBuffer
+	logs  *handlertest.Buffer
 	valid *parsetest.Validator
 }
 
@@ -47,15 +45,14 @@ func newEnv(t *testing.T, o handlertest.Options, hopts ...handler.Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, w: w, clk: clk, logs: &syncBuffer{}, valid: v}
+	e := &env{t: t, w: w, clk: clk, logs: &handlertest.Buffer{}, valid: v}
 	e.rebuild(hopts...)
 	return e
 }
 
 // rebuild makes the function again on the world as it now stands (after a test changed it).
 func (e *env) rebuild(hopts ...handler.Option) {
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.h = e.w.Handler(append([]handler.Option{handler.WithLogger(log), handler.WithSeed(1)}, hopts...)...)
+	e.h = e.w.Handler(append([]handler.Option{handler.WithLogger(slogTo(e.logs)), handler.WithSeed(1)}, hopts...)...)
 }
 
 // invoke is the function as a bridge sees it.
@@ -178,23 +175,6 @@ func (e *env) logLines() []map[string]any {
 	return out
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func decodeSummary(t *testing.T, out []byte) handler.Summary {
 	t.Helper()
 	var s handler.Summary
@@ -210,6 +190,6 @@ func mnstestCredential(id, secret, token string) mnstest.Credential {
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func slogTo(w *syncBuffer) *slog.Logger {
+func slogTo(w *handlertest.Buffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,16 +15,17 @@ import (
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
 	"iprodwatch/handler/cli"
+	"iprodwatch/handler/handlertest"
 	"iprodwatch/handler/mnstest"
 	"iprodwatch/parse"
 )
 
 // startEmulate runs `iprodwatch emulate` in-process on free ports and returns the exported variables.
-func startEmulate(t *testing.T, extra ...string) (vars map[string]string, stderr *syncBuffer) {
+func startEmulate(t *testing.T, extra ...string) (vars map[string]string, stderr *handlertest.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
-	stderr = &syncBuffer{}
+	stderr = &handlertest.Buffer{}
 	done := make(chan int, 1)
 	args := append([]string{"emulate", "-mps", "127.0.0.1:0", "-mns", "127.0.0.1:0"}, extra...)
 	go func() {
@@ -165,22 +165,4 @@ func TestEmulateRefusesBadFlags(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 with usage", args, code, stderr)
 		}
 	}
-}
-
-// syncBuffer is a strings.Builder safe for the emulator's concurrent request logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
