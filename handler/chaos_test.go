@@ -167,7 +167,7 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 		return cl
 	}
 	logs := &handlertest.Buffer{}
-	hopt := []handler.Option{handler.WithLogger(slogTo(logs)), handler.WithSeed(seed)}
+	hopt := []handler.Option{handler.WithLogger(slogTo(logs)), handler.WithSalt(seed)}
 	// Two instances behind the queue trigger, one behind the topic, one sweeping in pull mode.
 	queueFns := []*handler.Handler{w.Handler(hopt...), w.Handler(hopt...)}
 	topicFn := w.Handler(hopt...)

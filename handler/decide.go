@@ -1,146 +1,279 @@
 package handler
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
+	"iprodwatch/handler/policy"
 	"iprodwatch/parse"
 )
 
-// verdict is what one check decided, before anything is sent: the handler's decisions are values
-// that tests inspect without HTTP.
-type verdict struct {
-	decision Decision
-	check    parse.Check   // the check as it stands after this query (requeue: the next one)
-	delay    time.Duration // requeued and retried
-	event    *parse.Event  // published
-	reason   string        // dead-lettered
-	stalled  bool
+// This file answers "is this check re-queued, published or dead-lettered, and why?": Decide is the
+// whole answer, a pure function from the check and its query's outcome to a Verdict. No I/O, no
+// clock and no logger inside; push.go and pull.go carry verdicts out, and the README's Decisions
+// table is decide_test.go's table.
+
+// Rules are what Decide needs of the configuration and the limits in force.
+type Rules struct {
+	Region, Account string        // the event's source
+	StalledAt       time.Duration // IPRODWATCH_STALLED_AFTER
+	Policy          policy.Policy
+	// Salt salts the jitter (WithSalt): copies of a check agree on their delay only when every
+	// instance uses the same salt.
+	Salt uint64
+	// MaxMessage is the largest body the check queue and the event topic take.
+	MaxMessage int
 }
 
-// decide queries the job of one request and decides. Its error is a configuration fault, which
-// fails the invocation; every other outcome is a verdict.
-func (inv *invocation) decide(ctx context.Context, cl *Clients, req parse.Request) (verdict, error) {
-	h := inv.h
-	c := req.Check
-	now := h.clock.Now()
-	if req.Origin == parse.OriginNotification && c.FirstCheckedAt.IsZero() {
-		c.Attempt = 1 // the fast path: one query, and a fresh chain if the job is not final after all
-	}
-	if c.FirstCheckedAt.IsZero() {
-		c.FirstCheckedAt = now
-	}
-	// A submitter may shorten the deadline, never lengthen it: past the configured one the check
-	// queue's retention (and the quota) were not planned for it.
-	if limit := c.FirstCheckedAt.Add(h.cfg.Deadline); c.Deadline.IsZero() || c.Deadline.After(limit) {
-		c.Deadline = limit
-	}
-	if err := h.budget.wait(ctx); err != nil {
-		return inv.transient(c, fmt.Errorf("%w: waiting for the query budget: %v", ErrTransient, err)), nil
-	}
-	body, qerr := cl.Jobs.QueryJob(ctx, c.JobID)
-	now = h.clock.Now()
-	throttled := 0
-	switch {
-	case qerr == nil:
-		h.budget.succeeded()
-	case errors.Is(qerr, ErrThrottled):
-		h.budget.throttled()
-		throttled = 1
-	}
-	inv.counted(1, throttled)
-	switch {
-	case qerr == nil:
-	case errors.Is(qerr, ErrConfig):
-		return verdict{}, qerr
-	case errors.Is(qerr, ErrNoSuchJob):
-		return verdict{decision: DecisionDeadLettered, check: c, reason: qerr.Error()}, nil
-	default:
-		return inv.transient(c, qerr), nil
-	}
-	job, err := parse.DecodeJob(body)
-	if err != nil {
-		// No such job, an unknown state, a body that is not the API's: nothing later will make it
-		// readable, so the message goes where an operator will see it.
-		return verdict{decision: DecisionDeadLettered, check: c, reason: "QueryIProductionJob: " + err.Error()}, nil
-	}
-	if !strings.EqualFold(job.JobID, c.JobID) {
-		// An answer about another job would report that job's end as this one's: never guess.
-		return verdict{decision: DecisionDeadLettered, check: c,
-			reason: fmt.Sprintf("QueryIProductionJob: asked for job %s, answered for job %s", c.JobID, job.JobID)}, nil
-	}
-	stalled := now.Sub(c.FirstCheckedAt) >= h.cfg.StalledAt
-	if job.State.Final() {
-		e, err := parse.NewEvent(job, inv.params(c, now))
-		if err != nil {
-			// No later answer will encode either: failing the invocation would have the trigger
-			// deliver the batch again and again.
-			return verdict{decision: DecisionDeadLettered, check: c, reason: "building the event: " + err.Error()}, nil
-		}
-		return verdict{decision: DecisionPublished, check: c, event: e, stalled: stalled}, nil
-	}
-	if !now.Before(c.Deadline) {
-		return inv.timedOut(c, job, now)
-	}
-	next := c
-	next.Attempt++
-	next.Failures = 0
-	next.Algorithm = job.FunctionName
-	if job.State != c.LastState {
-		next.LastState, next.StateSince = job.State, now
-	}
-	return verdict{decision: DecisionRequeued, check: next, delay: h.cfg.Policy.Delay(next, now, h.draw(next)), stalled: stalled}, nil
+// RulesOf returns the rules of cfg with the given salt.
+func RulesOf(cfg Config, salt uint64) Rules {
+	return Rules{Region: cfg.Region, Account: cfg.AccountID, StalledAt: cfg.StalledAt, Policy: cfg.Policy, Salt: salt, MaxMessage: MaxMessage}
 }
+
+// MaxMessage is the MNS limit on a message body.
+const MaxMessage = 64 << 10
+
+// MaxVisibility is MNS's longest ChangeMessageVisibility, in seconds (12 hours): the longest a pull
+// mode check can be deferred at once.
+const MaxVisibility = 43200
 
 // LastQueryGrace is how long past the deadline a last query that keeps failing transiently is
 // retried before the job is reported timed out: an unreachable or throttling MPS at the deadline
 // must not turn a job that ended into a timed-out one.
 const LastQueryGrace = 10 * time.Minute
 
-// transient decides after a failed query: the check comes back after a backoff that grows with
-// consecutive failures, and once the deadline and its grace have passed the job is timed out with
-// what was last seen.
-func (inv *invocation) transient(c parse.Check, cause error) verdict {
-	h := inv.h
-	now := h.clock.Now()
-	// Past the deadline and its grace, a failure times the job out once it has failed at least
-	// three times running (a check that arrives late is not timed out by one throttled answer),
-	// or past three graces whatever the count (pull mode keeps no count).
-	late := now.Sub(c.Deadline)
-	if (late >= LastQueryGrace && c.Failures >= 2) || late >= 3*LastQueryGrace {
-		v, err := inv.timedOut(c, nil, now)
-		if err == nil {
-			v.reason = "last query failed: " + cause.Error()
-			return v
+// Input is everything one decision depends on.
+type Input struct {
+	Check  parse.Check // normalized (Normalize)
+	Pull   bool        // pull mode: the message is deferred, never sent again, so its size does not grow
+	Answer Answer
+	Now    time.Time // when the answer came
+}
+
+// Answer is the outcome of one QueryIProductionJob: the raw body, or the adapter's classified error
+// (ErrConfig, ErrTransient, ErrThrottled, ErrNoSuchJob; a context error as it is).
+type Answer struct {
+	Body []byte
+	Err  error
+}
+
+// Verdict is what one check decided, with every override already applied: what to send and where
+// is fully determined by it.
+type Verdict struct {
+	Decision Decision
+	Check    parse.Check  // the check this query made
+	Next     *parse.Check // requeued, retried: the check that follows
+	Delay    time.Duration
+	// Body is what goes out: the fitted event (published), the next check message (requeued and
+	// retried, push mode).
+	Body    []byte
+	Event   *parse.Event // published: the event as built, before fitting
+	Reason  string       // deadlettered and retried; a timed-out event after failed queries
+	Stalled bool
+	Fault   error // failed: the configuration fault the invocation fails with
+}
+
+// Record is the verdict as the invocation answers, logs and observes it.
+func (v Verdict) Record() Record {
+	r := Record{JobID: v.Check.JobID, Decision: v.Decision, Attempt: v.Check.Attempt, Reason: v.Reason, Stalled: v.Stalled}
+	if v.Event != nil {
+		r.EventID, r.Outcome = v.Event.ID, string(v.Event.Outcome)
+	}
+	if v.Next != nil {
+		r.NextAttempt = v.Next.Attempt
+		r.DelaySeconds = v.Delay.Round(time.Millisecond).Seconds()
+	}
+	return r
+}
+
+// Decide decides one check from its query's answer.
+func Decide(r Rules, in Input) Verdict {
+	c := in.Check
+	job, err := readAnswer(c.JobID, in.Answer)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrConfig):
+		return Verdict{Decision: DecisionFailed, Check: c, Fault: err}
+	case errors.Is(err, ErrNoSuchJob), errors.Is(err, errUnreadable):
+		// Nothing later will make the answer readable: the message goes where an operator sees it.
+		return deadLettered(c, err.Error())
+	default:
+		return r.retried(in, err)
+	}
+	stalled := in.Now.Sub(c.FirstCheckedAt) >= r.StalledAt
+	if job.State.Final() {
+		e, err := parse.NewEvent(job, r.params(c, in.Now))
+		if err != nil {
+			// No later answer will encode either: failing the invocation would have the trigger
+			// deliver the batch again and again.
+			return deadLettered(c, "building the event: "+err.Error())
 		}
+		v := r.published(c, e)
+		v.Stalled = stalled && v.Decision == DecisionPublished
+		return v
+	}
+	if !in.Now.Before(c.Deadline) {
+		return r.timedOut(c, job, in.Now, "")
+	}
+	next := c
+	next.Attempt++
+	next.Failures = 0
+	next.Algorithm = job.FunctionName
+	if job.State != c.LastState {
+		next.LastState, next.StateSince = job.State, in.Now
+	}
+	v := r.again(in, DecisionRequeued, next, r.Policy.Delay(next, in.Now, r.draw(next)), "")
+	v.Stalled = stalled && v.Decision == DecisionRequeued
+	return v
+}
+
+// Merge drops the copies of a check that one delivery holds more than once (the same body, byte
+// for byte), each with its merged verdict: at-least-once delivery and redelivered batches make
+// copies, and since copies are re-queued with the same delay (see Rules.draw) they arrive together.
+// Without this each copy would be a chain of its own, and chains would multiply. Checks that differ
+// in anything are all worked.
+func Merge(msgs []parse.Message) (kept []parse.Message, copies []Verdict) {
+	seen := map[string]bool{}
+	kept = msgs[:0:0]
+	for _, m := range msgs {
+		if m.Err == nil {
+			if seen[string(m.Body)] {
+				copies = append(copies, Verdict{Decision: DecisionMerged, Check: m.Request.Check, Reason: "a copy of another check in this delivery"})
+				continue
+			}
+			seen[string(m.Body)] = true
+		}
+		kept = append(kept, m)
+	}
+	return kept, copies
+}
+
+// Rejected is the verdict on a message that is not a check request: err says why.
+func Rejected(err error) Verdict {
+	return Verdict{Decision: DecisionDeadLettered, Reason: err.Error()}
+}
+
+// errUnreadable marks an answer that is not the API's: malformed, an unknown state, about another
+// job. It is never guessed at.
+var errUnreadable = errors.New("unreadable answer")
+
+// readAnswer turns the answer into a job, or an error in one of the categories Decide branches on:
+// MPS's "no such job", whether the adapter read it from an error code or parse from a 200 body,
+// is ErrNoSuchJob either way.
+func readAnswer(jobID string, a Answer) (*parse.Job, error) {
+	if a.Err != nil {
+		return nil, a.Err
+	}
+	job, err := parse.DecodeJob(a.Body)
+	var none *parse.NoSuchJobError
+	switch {
+	case errors.As(err, &none):
+		return nil, categorized(ErrNoSuchJob, fmt.Errorf("QueryIProductionJob: %w", err))
+	case err != nil:
+		return nil, categorized(errUnreadable, fmt.Errorf("QueryIProductionJob: %w", err))
+	case !strings.EqualFold(job.JobID, jobID):
+		// An answer about another job would report that job's end as this one's.
+		return nil, categorized(errUnreadable, fmt.Errorf("QueryIProductionJob: asked for job %s, answered for job %s", jobID, job.JobID))
+	}
+	return job, nil
+}
+
+// retried decides after a failed query: the check comes back after a backoff that grows with
+// consecutive failures. Past the deadline and its grace the job is timed out with what was last
+// seen, once the query has failed at least three times running (a check that arrives late is not
+// timed out by one throttled answer), or past three graces whatever the count (pull mode keeps no
+// count).
+func (r Rules) retried(in Input, cause error) Verdict {
+	c := in.Check
+	late := in.Now.Sub(c.Deadline)
+	if (late >= LastQueryGrace && c.Failures >= 2) || late >= 3*LastQueryGrace {
+		return r.timedOut(c, nil, in.Now, "last query failed: "+cause.Error())
 	}
 	next := c
 	next.Attempt++
 	next.Failures++
-	return verdict{decision: DecisionRetried, check: next, delay: h.cfg.Policy.Backoff(next, now, next.Failures, h.draw(next)), reason: cause.Error()}
+	return r.again(in, DecisionRetried, next, r.Policy.Backoff(next, in.Now, next.Failures, r.draw(next)), cause.Error())
 }
 
-// timedOut builds the timed-out event from the last answer, or from what the check message says was
-// last seen when there is no answer.
-func (inv *invocation) timedOut(c parse.Check, job *parse.Job, now time.Time) (verdict, error) {
+// again is a verdict that the check comes back after delay: in push mode as a new message, which
+// must fit one; in pull mode by deferring the message, for at most MaxVisibility.
+func (r Rules) again(in Input, d Decision, next parse.Check, delay time.Duration, reason string) Verdict {
+	v := Verdict{Decision: d, Check: in.Check, Next: &next, Delay: delay, Reason: reason}
+	if in.Pull {
+		v.Delay = min(delay, MaxVisibility*time.Second)
+		return v
+	}
+	body, err := parse.EncodeCheck(next)
+	switch {
+	case err != nil:
+		return deadLettered(in.Check, "encoding the next check message: "+err.Error())
+	case len(body) > r.MaxMessage:
+		// The chain's own fields grew a body that fit when it came: no later try can send it,
+		// and failing the invocation would have the trigger deliver it again and again.
+		return deadLettered(in.Check, fmt.Sprintf("%v: the next check message of job %s would be %d bytes, over the %d an MNS message holds (userData too large)",
+			ErrTooLarge, next.JobID, len(body), r.MaxMessage))
+	}
+	v.Body = body
+	return v
+}
+
+// timedOut is the timed-out event, built from the last answer, else from what the check says was
+// last seen.
+func (r Rules) timedOut(c parse.Check, job *parse.Job, now time.Time, reason string) Verdict {
 	if job == nil && c.LastState != "" {
 		job = &parse.Job{JobID: c.JobID, FunctionName: c.Algorithm, State: c.LastState}
 	}
-	e, err := parse.NewTimedOutEvent(c.JobID, job, inv.params(c, now))
+	e, err := parse.NewTimedOutEvent(c.JobID, job, r.params(c, now))
 	if err != nil {
-		return verdict{}, err
+		return deadLettered(c, "building the timed-out event: "+err.Error())
 	}
-	return verdict{decision: DecisionPublished, check: c, event: e}, nil
+	v := r.published(c, e)
+	if v.Decision == DecisionPublished {
+		v.Reason = reason
+	}
+	return v
 }
 
-func (inv *invocation) params(c parse.Check, now time.Time) parse.Params {
+// published fits the event into one message; one that cannot fit is dead-lettered with the reason.
+func (r Rules) published(c parse.Check, e *parse.Event) Verdict {
+	body, err := parse.FitEvent(e, r.MaxMessage)
+	if err != nil {
+		return deadLettered(c, fmt.Sprintf("%v: %v", ErrTooLarge, err))
+	}
+	return Verdict{Decision: DecisionPublished, Check: c, Event: e, Body: body}
+}
+
+func deadLettered(c parse.Check, reason string) Verdict {
+	return Verdict{Decision: DecisionDeadLettered, Check: c, Reason: reason}
+}
+
+func (r Rules) params(c parse.Check, now time.Time) parse.Params {
 	return parse.Params{
-		Region:  inv.h.cfg.Region,
-		Account: inv.h.cfg.AccountID,
+		Region:  r.Region,
+		Account: r.Account,
 		Time:    now,
 		Checks:  parse.Checks{Attempts: c.Attempt, FirstCheckedAt: c.FirstCheckedAt, DetectedAt: now, Deadline: c.Deadline},
 	}
+}
+
+// draw is the jitter of check c: uniform in [0, 1), but a function of the job, the attempt and the
+// failures, not of a random source. Copies of one check (a delivery repeated by the trigger, a batch
+// redelivered after a failed invocation) are therefore re-queued with the same delay by whichever
+// instance handles them, stay in step, and arrive together, where the handler merges them (merged);
+// with random jitter each copy would start a chain of its own, and chains would multiply with every
+// repeated delivery. Different jobs still spread out.
+func (r Rules) draw(c parse.Check) float64 {
+	f := fnv.New64a()
+	fmt.Fprintf(f, "%d/%s/%d/%d", r.Salt, c.JobID, c.Attempt, c.Failures)
+	return float64(f.Sum64()>>11) / (1 << 53)
+}
+
+// Refused is the verdict when the queue or the topic refused v's body as too large (the service
+// counted it otherwise than MaxMessage): dead-lettered, since no later try fits either and failing
+// the invocation would have the trigger deliver it again and again.
+func Refused(v Verdict, err error) Verdict {
+	return deadLettered(v.Check, err.Error())
 }

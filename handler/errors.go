@@ -23,3 +23,12 @@ var (
 	// ErrTooLarge is a message over the MNS size limit.
 	ErrTooLarge = errors.New("message too large")
 )
+
+// categorized returns err in category cat: errors.Is and errors.As reach both, and the text is
+// err's own.
+func categorized(cat, err error) error { return &categoryError{cat: cat, err: err} }
+
+type categoryError struct{ cat, err error }
+
+func (e *categoryError) Error() string   { return e.err.Error() }
+func (e *categoryError) Unwrap() []error { return []error{e.cat, e.err} }

@@ -3,11 +3,8 @@ package handler
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -29,7 +26,9 @@ type Handler struct {
 	pause   func(ctx context.Context, d time.Duration) error // between in-invocation retries of a send
 	wall    func() time.Time                                 // real time, for budgets against the function timeout
 	log     *slog.Logger
+	observe func(Record)
 	budget  *budget
+	rules   Rules
 
 	salt uint64
 }
@@ -62,9 +61,14 @@ func WithWallClock(fn func() time.Time) Option { return func(h *Handler) { h.wal
 // WithLogger sets the structured logger (default: JSON to standard error).
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
-// WithSeed salts the policy's jitter (default 0). Every instance of a deployment must use the
-// same salt, so that copies of a check agree on their delay (see draw).
-func WithSeed(seed uint64) Option { return func(h *Handler) { h.salt = seed } }
+// WithSalt salts the policy's jitter (default 0). Every instance of a deployment must use the
+// same salt, so that copies of a check agree on their delay (see Rules.draw).
+func WithSalt(salt uint64) Option { return func(h *Handler) { h.salt = salt } }
+
+// WithObserver hands every decision record to fn as it is made, beside the log: the demo and the
+// tests follow decisions with it instead of reading logs. fn is called from the invocation's
+// goroutines at once, so it must be safe for concurrent use.
+func WithObserver(fn func(Record)) Option { return func(h *Handler) { h.observe = fn } }
 
 // WithCredentials sets where an invocation's credentials come from (default: the FC context, then
 // the ALIBABA_CLOUD_* variables).
@@ -92,6 +96,7 @@ func New(cfg Config, connect Connector, opts ...Option) *Handler {
 		o(h)
 	}
 	h.budget = newBudget(cfg.QPS, h.clock, h.sleep)
+	h.rules = RulesOf(cfg, h.salt)
 	return h
 }
 
@@ -128,59 +133,40 @@ func SDKConnector(cfg Config) Connector {
 	}
 }
 
-// draw is the jitter of the check that follows c: uniform in [0, 1), but a function of the job,
-// the attempt and the failures, not of a random source. Copies of one check (a delivery repeated by
-// the trigger, a batch redelivered after a failed invocation) are therefore re-queued with the same
-// delay by whichever instance handles them, stay in step, and arrive together, where the handler
-// merges them (merged); with random jitter each copy would start a chain of its own, and chains
-// would multiply with every repeated delivery. Different jobs still spread out.
-func (h *Handler) draw(c parse.Check) float64 {
-	f := fnv.New64a()
-	fmt.Fprintf(f, "%d/%s/%d/%d", h.salt, c.JobID, c.Attempt, c.Failures)
-	return float64(f.Sum64()>>11) / (1 << 53)
-}
-
 // Handle is the FC handler: the payload arrives as raw bytes (the SDK's event types are unsafe for
 // real payloads) and the answer is a JSON summary of what was decided. It fails only when the
 // trigger should deliver the payload again: a configuration fault, or a send that kept failing.
 // No panic escapes it.
-func (h *Handler) Handle(ctx context.Context, payload []byte) (out json.RawMessage, err error) {
+func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, error) {
 	inv := h.newInvocation(ctx)
-	defer func() {
-		if p := recover(); p != nil {
-			inv.log.Error("internal error", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			out, err = nil, fmt.Errorf("iprodwatch: internal error: %v", p)
-		}
-		inv.finish(err)
-	}()
-	cred, err := h.creds(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := h.connect(ctx, cred)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := parse.DecodeTrigger(payload)
-	if err != nil {
-		inv.trigger = "unknown"
-		inv.log = inv.log.With("trigger", inv.trigger)
-		if err := inv.deadLetter(ctx, cl, parse.Message{Body: payload, Err: err}); err != nil {
-			return nil, err
-		}
-		return inv.summary()
-	}
-	inv.trigger = string(tr.Kind)
-	inv.log = inv.log.With("trigger", inv.trigger)
-	if tr.Kind == parse.TriggerTimer {
-		err = inv.sweep(ctx, cl)
-	} else {
-		err = inv.push(ctx, cl, tr.Messages)
-	}
+	err := inv.contained(func() error { return inv.handle(ctx, payload) })
+	inv.finish(err)
 	if err != nil {
 		return nil, err
 	}
 	return inv.summary()
+}
+
+func (inv *invocation) handle(ctx context.Context, payload []byte) error {
+	h := inv.h
+	cred, err := h.creds(ctx)
+	if err != nil {
+		return err
+	}
+	cl, err := h.connect(ctx, cred)
+	if err != nil {
+		return err
+	}
+	tr, err := parse.DecodeTrigger(payload)
+	if err != nil {
+		inv.setTrigger("unknown")
+		return inv.carryOutPush(ctx, cl, parse.Message{Body: payload, Err: err}, Rejected(err))
+	}
+	inv.setTrigger(string(tr.Kind))
+	if tr.Kind == parse.TriggerTimer {
+		return inv.sweep(ctx, cl)
+	}
+	return inv.push(ctx, cl, tr.Messages)
 }
 
 // requestID is the FC request id of the invocation, "" outside FC.

@@ -52,7 +52,7 @@ func newEnv(t *testing.T, o handlertest.Options, hopts ...handler.Option) *env {
 
 // rebuild makes the function again on the world as it now stands (after a test changed it).
 func (e *env) rebuild(hopts ...handler.Option) {
-	e.h = e.w.Handler(append([]handler.Option{handler.WithLogger(slogTo(e.logs)), handler.WithSeed(1)}, hopts...)...)
+	e.h = e.w.Handler(append([]handler.Option{handler.WithLogger(slogTo(e.logs)), handler.WithSalt(1)}, hopts...)...)
 }
 
 // invoke is the function as a bridge sees it.

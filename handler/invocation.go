@@ -19,13 +19,15 @@ const (
 	DecisionRetried      Decision = "retried"      // the query failed transiently: the check goes back after a backoff
 	DecisionDeadLettered Decision = "deadlettered" // the message is bad: it went to the dead-letter queue with its reason
 	DecisionMerged       Decision = "merged"       // a copy of another check in the same delivery: acknowledged, not queried again
+	DecisionFailed       Decision = "failed"       // a configuration fault: the invocation fails and the trigger delivers again
 )
 
 // Record is one decision, as the invocation answers and logs it.
 type Record struct {
 	JobID        string   `json:"jobId,omitempty"`
 	Decision     Decision `json:"decision"`
-	Attempt      int      `json:"attempt,omitempty"`
+	Attempt      int      `json:"attempt,omitempty"`     // the check made now
+	NextAttempt  int      `json:"nextAttempt,omitempty"` // requeued, retried: the check that follows
 	DelaySeconds float64  `json:"delaySeconds,omitempty"`
 	EventID      string   `json:"eventId,omitempty"`
 	Outcome      string   `json:"outcome,omitempty"`
@@ -83,13 +85,16 @@ func (inv *invocation) record(r Record, attrs ...any) {
 		inv.sum.Merged++
 	}
 	inv.mu.Unlock()
+	if inv.h.observe != nil {
+		inv.h.observe(r)
+	}
 	level := slog.LevelInfo
 	if r.Decision == DecisionDeadLettered || r.Stalled {
 		level = slog.LevelWarn
 	}
 	args := []any{"jobId", r.JobID, "decision", string(r.Decision), "attempt", r.Attempt}
-	if r.Decision == DecisionRequeued || r.Decision == DecisionRetried {
-		args = append(args, "delaySeconds", r.DelaySeconds)
+	if r.NextAttempt != 0 {
+		args = append(args, "nextAttempt", r.NextAttempt, "delaySeconds", r.DelaySeconds)
 	}
 	if r.EventID != "" {
 		args = append(args, "eventId", r.EventID, "outcome", r.Outcome)
@@ -101,6 +106,12 @@ func (inv *invocation) record(r Record, attrs ...any) {
 		args = append(args, "stalled", true)
 	}
 	inv.log.Log(context.Background(), level, "check", append(args, attrs...)...)
+}
+
+// setTrigger names the trigger in the summary and on every later log line.
+func (inv *invocation) setTrigger(kind string) {
+	inv.trigger = kind
+	inv.log = inv.log.With("trigger", kind)
 }
 
 func (inv *invocation) counted(checks, throttled int) {

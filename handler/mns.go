@@ -154,9 +154,6 @@ func unixMilli(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// MaxVisibility is MNS's longest ChangeMessageVisibility, in seconds (12 hours).
-const MaxVisibility = 43200
-
 // Retention implements Queues.
 func (m *mnsClient) Retention(ctx context.Context, queue string) (time.Duration, error) {
 	attr, err := ali_mns.NewMNSQueueManager(m.client).GetQueueAttributes(queue)

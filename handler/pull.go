@@ -13,11 +13,16 @@ import (
 // and the last query's grace: the sweeps that come late to a message.
 const PullRetentionMargin = time.Hour
 
+// PullRetention is the shortest retention of the check queue that pull mode accepts: a message
+// must outlive its deadline, the last query's grace and the sweeps that wait on it.
+func PullRetention(deadline time.Duration) time.Duration {
+	return deadline + 3*LastQueryGrace + PullRetentionMargin
+}
+
 // sweep is pull mode, run by the timer trigger: the function drains the check queue itself, up to
 // PullBatch messages within PullBudget. A running job's message is hidden again with
 // ChangeMessageVisibility (no new message, so no duplicate chains); a final job's is published and
-// then deleted. The body cannot be rewritten, so the attempt and the first check come from
-// DequeueCount and FirstDequeueTime.
+// then deleted.
 func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 	h := inv.h
 	retention, err := cl.Queues.Retention(ctx, h.cfg.CheckQueue)
@@ -28,8 +33,7 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 		inv.log.Warn("sweep skipped: the check queue's attributes could not be read", "error", err.Error())
 		return nil
 	}
-	// A message must outlive its deadline, the last query's grace and the sweeps that wait on it.
-	if need := h.cfg.Deadline + 3*LastQueryGrace + PullRetentionMargin; retention < need {
+	if need := PullRetention(h.cfg.Deadline); retention < need {
 		return fmt.Errorf("%w: pull mode: the check queue %s keeps messages %v, less than the deadline %v plus %v of grace and margin: a job could vanish before it is reported; raise its MessageRetentionPeriod to at least %v or lower IPRODWATCH_DEADLINE",
 			ErrConfig, h.cfg.CheckQueue, retention, h.cfg.Deadline, need-h.cfg.Deadline, need)
 	}
@@ -59,59 +63,50 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 	return nil
 }
 
-// pullOne decides one received message and settles it: published then deleted, hidden again, or
-// dead-lettered then deleted. A message left alone (the invocation failed) comes back by itself.
+// pullOne decides one received message and settles it.
 func (inv *invocation) pullOne(ctx context.Context, cl *Clients, r Received) error {
-	h := inv.h
-	q := h.cfg.CheckQueue
 	req, err := parse.DecodeCheck(r.Body)
 	m := parse.Message{ID: r.ID, Body: r.Body, Request: req, Err: err}
 	if err != nil {
-		if err := inv.deadLetter(ctx, cl, m); err != nil {
+		return inv.carryOutPull(ctx, cl, m, r.Receipt, Rejected(err))
+	}
+	d := Delivery{Pull: true, DequeueCount: r.DequeueCount, EnqueuedAt: r.EnqueuedAt, FirstDequeueAt: r.FirstDequeueAt}
+	return inv.carryOutPull(ctx, cl, m, r.Receipt, inv.check(ctx, cl, req, d))
+}
+
+// carryOutPull settles a received message as v says: hidden again for the delay, or published (or
+// dead-lettered) and then deleted. A message left alone (the invocation failed) comes back by
+// itself when its visibility runs out.
+func (inv *invocation) carryOutPull(ctx context.Context, cl *Clients, m parse.Message, receipt string, v Verdict) error {
+	q := inv.h.cfg.CheckQueue
+	remove := func() error {
+		return inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, receipt) })
+	}
+	switch v.Decision {
+	case DecisionFailed:
+		return v.Fault
+	case DecisionRequeued, DecisionRetried:
+		if err := inv.retry(ctx, "defer", func() error { return cl.Queues.Defer(ctx, q, receipt, v.Delay) }); err != nil {
 			return err
 		}
-		return inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, r.Receipt) })
-	}
-	c := &m.Request.Check
-	c.Attempt = max(r.DequeueCount, 1)
-	// MNS counts retention from the send: the deadline counts from there too, not from the first
-	// receive, which a backlog can delay.
-	if c.FirstCheckedAt.IsZero() {
-		c.FirstCheckedAt = r.EnqueuedAt
-		if c.FirstCheckedAt.IsZero() || (!r.FirstDequeueAt.IsZero() && r.FirstDequeueAt.Before(c.FirstCheckedAt)) {
-			c.FirstCheckedAt = r.FirstDequeueAt
-		}
-	}
-	v, err := inv.decide(ctx, cl, m.Request)
-	if err != nil {
-		return err
-	}
-	switch v.decision {
+		inv.record(v.Record(), "messageId", m.ID)
+		return nil
 	case DecisionPublished:
-		if err := inv.publish(ctx, cl, v.event); errors.Is(err, ErrTooLarge) {
-			m.Err = err // no later try fits either
-			if err := inv.deadLetter(ctx, cl, m); err != nil {
+		err := inv.publish(ctx, cl, v)
+		if err == nil {
+			if err := remove(); err != nil {
 				return err
 			}
-			return inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, r.Receipt) })
-		} else if err != nil {
+			inv.record(v.Record(), "messageId", m.ID)
+			return nil
+		}
+		if !errors.Is(err, ErrTooLarge) {
 			return err
 		}
-		if err := inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, r.Receipt) }); err != nil {
-			return err
-		}
-	case DecisionRequeued, DecisionRetried:
-		d := min(v.delay, MaxVisibility*time.Second)
-		if err := inv.retry(ctx, "defer", func() error { return cl.Queues.Defer(ctx, q, r.Receipt, d) }); err != nil {
-			return err
-		}
-	case DecisionDeadLettered:
-		m.Err = errors.New(v.reason)
-		if err := inv.deadLetter(ctx, cl, m); err != nil {
-			return err
-		}
-		return inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, r.Receipt) })
+		v = Refused(v, err)
 	}
-	inv.record(recordOf(v), "messageId", r.ID)
-	return nil
+	if err := inv.deadLetter(ctx, cl, m, v); err != nil {
+		return err
+	}
+	return remove()
 }

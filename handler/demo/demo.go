@@ -100,7 +100,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		now := clk.Now()
 		return clock.Sleep(ctx, time.Duration(float64(grant(now).Sub(now))/o.Speed))
 	}
-	h := w.Handler(handler.WithSleep(sleep), handler.WithSeed(o.Seed), handler.WithLogger(slog.New(&decisions{p: out})))
+	h := w.Handler(handler.WithSleep(sleep), handler.WithSalt(o.Seed), handler.WithLogger(slog.New(&decisions{p: out})))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

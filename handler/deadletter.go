@@ -1,0 +1,78 @@
+package handler
+
+import (
+	"context"
+	"encoding/base64"
+	"time"
+	"unicode/utf8"
+
+	"iprodwatch/parse"
+)
+
+// maxReason bounds a dead letter's reason: reasons quote what came from outside.
+const maxReason = 4 << 10
+
+// deadLetter sends a bad message to the dead-letter queue with v's reason, and records v.
+func (inv *invocation) deadLetter(ctx context.Context, cl *Clients, m parse.Message, v Verdict) error {
+	v.Reason = parse.Cut(v.Reason, maxReason)
+	dl := deadLetter{V: 1, Reason: v.Reason, Trigger: inv.trigger, MessageID: m.ID, JobID: v.Check.JobID, At: inv.h.clock.Now().UTC()}
+	b, err := fitDeadLetter(dl, m.Body)
+	if err != nil {
+		return err
+	}
+	if err := inv.retry(ctx, "dead-letter", func() error { return cl.Queues.Send(ctx, inv.h.cfg.DLQQueue, b, 0) }); err != nil {
+		return err
+	}
+	inv.record(v.Record(), "messageId", m.ID)
+	return nil
+}
+
+// deadLetter is the body of a dead-letter message.
+type deadLetter struct {
+	V             int       `json:"v"`
+	Reason        string    `json:"reason"`
+	Trigger       string    `json:"trigger"`
+	MessageID     string    `json:"messageId,omitempty"`
+	JobID         string    `json:"jobId,omitempty"`
+	At            time.Time `json:"at"`
+	Body          string    `json:"body,omitempty"`
+	BodyBase64    string    `json:"bodyBase64,omitempty"`
+	BodyTruncated bool      `json:"bodyTruncated,omitempty"`
+}
+
+// fitDeadLetter encodes dl with as much of body as fits one MNS message. The original body is kept
+// as text when it is valid UTF-8 without control characters, else as base64. The cut is made on the
+// encoded size: JSON escaping makes a body of quotes or backslashes twice as long, and base64 a
+// third longer. A text body is cut on a character boundary so that it stays text.
+func fitDeadLetter(dl deadLetter, body []byte) ([]byte, error) {
+	text := utf8.Valid(body) && !hasControl(body)
+	keep := min(len(body), MaxMessage)
+	for {
+		part := body[:keep]
+		if text {
+			for len(part) > 0 && len(part) < len(body) && !utf8.RuneStart(body[len(part)]) {
+				part = part[:len(part)-1]
+			}
+			dl.Body = string(part)
+		} else {
+			dl.BodyBase64 = base64.StdEncoding.EncodeToString(part)
+		}
+		dl.BodyTruncated = len(part) < len(body)
+		b, err := parse.Marshal(dl)
+		if err != nil || len(b) <= MaxMessage || len(part) == 0 {
+			return b, err
+		}
+		// Shrink by the overshoot, and a little more so that few rounds are needed.
+		keep = min(len(part)-1, len(part)*MaxMessage/len(b)*15/16)
+	}
+}
+
+// hasControl reports control characters other than tab and newlines, which MNS's XML cannot carry.
+func hasControl(b []byte) bool {
+	for _, c := range string(b) {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
+}

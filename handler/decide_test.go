@@ -1,0 +1,344 @@
+package handler_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"iprodwatch/handler"
+	"iprodwatch/handler/policy"
+	"iprodwatch/parse"
+)
+
+// The README's Decisions table, row by row: each case names the row it shows. Decide is pure, so
+// these run without HTTP, a clock or a logger.
+
+var rules = handler.Rules{Region: "cn-shanghai", Account: "1234567890123456", StalledAt: 2 * time.Hour,
+	Policy: policy.Default(), Salt: 1, MaxMessage: handler.MaxMessage}
+
+// answer reads one QueryIProductionJob body from testdata/mps, with the job id it is about.
+func answer(t *testing.T, name string) (handler.Answer, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "mps", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id struct{ JobId string }
+	_ = json.Unmarshal(b, &id)
+	return handler.Answer{Body: b}, id.JobId
+}
+
+// running is the check of a job seen Queuing since its first check at t0, due for its third query.
+func running(jobID string) parse.Check {
+	return parse.Check{Version: 1, JobID: jobID, Attempt: 3, FirstCheckedAt: t0, Deadline: t0.Add(24 * time.Hour),
+		Algorithm: "VideoH2V", LastState: parse.StateQueuing, StateSince: t0}
+}
+
+const someJob = "0f8e5b4f0b9a4c6d8e7f6a5b4c3d2e1f"
+
+// decideCase is one row of Decide's table.
+type decideCase struct {
+	row    string // the README row, and what this case shows of it
+	answer string // a body under testdata/mps; the check is about its job
+	err    error  // or the adapter's error
+	check  func(*parse.Check)
+	pull   bool
+	rules  func(*handler.Rules)
+	at     time.Duration // since t0
+	want   handler.Record
+	// next, when set, is the check that follows (requeued, retried).
+	next func(c *parse.Check)
+	// delay bounds the delay of requeued and retried verdicts.
+	delay [2]time.Duration
+}
+
+func decideCases() []decideCase {
+	return []decideCase{
+		{row: "Queuing / Analysing: requeued with the policy's next delay, attempt + 1, the state history updated",
+			answer: "VideoH2V/analysing.json", at: 5 * time.Minute,
+			want: handler.Record{Decision: handler.DecisionRequeued, Attempt: 3, NextAttempt: 4},
+			next: func(c *parse.Check) {
+				c.Attempt, c.LastState, c.StateSince = 4, parse.StateAnalysing, t0.Add(5*time.Minute)
+			},
+			delay: [2]time.Duration{5 * time.Second, 5 * time.Minute}},
+		{row: "Queuing / Analysing: a state seen before keeps its start; failures are reset",
+			answer: "VideoH2V/queuing.json", at: time.Minute, check: func(c *parse.Check) { c.Failures = 2 },
+			want:  handler.Record{Decision: handler.DecisionRequeued, Attempt: 3, NextAttempt: 4},
+			next:  func(c *parse.Check) { c.Attempt, c.Failures = 4, 0 },
+			delay: [2]time.Duration{5 * time.Second, 5 * time.Minute}},
+		{row: "Queuing / Analysing: pull mode hides the message for the delay, at most 12 h",
+			answer: "VideoH2V/analysing.json", at: time.Minute, pull: true,
+			check: func(c *parse.Check) { c.Deadline = t0.Add(72 * time.Hour) },
+			rules: func(r *handler.Rules) { r.Policy.Floor, r.Policy.Cap = 20*time.Hour, 30*time.Hour },
+			want:  handler.Record{Decision: handler.DecisionRequeued, Attempt: 3, NextAttempt: 4},
+			delay: [2]time.Duration{12 * time.Hour, 12 * time.Hour}},
+		{row: "Success / Fail: published with the outcome", answer: "VideoH2V/success.json", at: 10 * time.Minute,
+			want: handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "succeeded"}},
+		{row: "Success / Fail: a failed job is published as failed", answer: "VideoDelogo/fail.json", at: 10 * time.Minute,
+			want: handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "failed"}},
+		{row: "running at its deadline: timed out from the last answer", answer: "VideoH2V/analysing.json", at: 24 * time.Hour,
+			want: handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "timedout"}},
+		{row: "running at its deadline: a final last answer is its outcome", answer: "VideoH2V/success.json", at: 24 * time.Hour,
+			want: handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "succeeded", Stalled: true}},
+		{row: "running at its deadline: a failing last query is retried within the grace",
+			err: handler.ErrThrottled, at: 24*time.Hour + 20*time.Minute, check: func(c *parse.Check) { c.Failures = 1 },
+			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "throttled"},
+			next:  func(c *parse.Check) { c.Attempt, c.Failures = 4, 2 },
+			delay: [2]time.Duration{time.Second, 4 * time.Second}},
+		{row: "running at its deadline: three failures running and 10 minutes past it time the job out",
+			err: handler.ErrThrottled, at: 24*time.Hour + 10*time.Minute, check: func(c *parse.Check) { c.Failures = 2 },
+			want: handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "timedout", Reason: "last query failed: transient failure: throttled"}},
+		{row: "running at its deadline: 30 minutes past it, any failure times the job out",
+			err: handler.ErrTransient, at: 24*time.Hour + 30*time.Minute,
+			want: handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "timedout", Reason: "last query failed"}},
+		{row: "running past IPRODWATCH_STALLED_AFTER: stalled", answer: "VideoH2V/analysing.json", at: 3 * time.Hour,
+			want:  handler.Record{Decision: handler.DecisionRequeued, Attempt: 3, NextAttempt: 4, Stalled: true},
+			delay: [2]time.Duration{5 * time.Second, 5 * time.Minute}},
+		{row: "unknown to MPS, an unreadable answer, or a malformed message: an error code saying no such job", err: fmt.Errorf("%w: MPS 404 InvalidParameter.JobNotFound", handler.ErrNoSuchJob),
+			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "InvalidParameter.JobNotFound"}},
+		{row: "unknown to MPS, an unreadable answer, or a malformed message: a body with only RequestId and JobId", answer: "errors/no-such-job.json",
+			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "QueryIProductionJob: no intelligent-production job"}},
+		{row: "unknown to MPS, an unreadable answer, or a malformed message: an unknown state", answer: "errors/unknown-state.json",
+			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "unknown State"}},
+		{row: "unknown to MPS, an unreadable answer, or a malformed message: an answer about another job", answer: "VideoH2V/success.json", check: func(c *parse.Check) { c.JobID = someJob },
+			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "asked for job " + someJob}},
+		{row: "unreachable: retried with a backoff, failures + 1", err: fmt.Errorf("%w: MPS 503", handler.ErrTransient), at: time.Minute,
+			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "MPS 503"},
+			next:  func(c *parse.Check) { c.Attempt, c.Failures = 4, 1 },
+			delay: [2]time.Duration{time.Second, 2 * time.Second}},
+		{row: "unreachable: a context error is retried as it is", err: fmt.Errorf("waiting for the query budget: %w", errors.New("context canceled")),
+			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "waiting for the query budget"},
+			delay: [2]time.Duration{time.Second, 2 * time.Second}},
+		{row: "a configuration fault: the invocation fails", err: fmt.Errorf("%w: MPS 403 Forbidden.RAM", handler.ErrConfig),
+			want: handler.Record{Decision: handler.DecisionFailed, Attempt: 3}},
+		{row: "final, with an event over 64 KiB: published compacted", answer: "VideoH2V/success.json", at: time.Minute,
+			rules: func(r *handler.Rules) { r.MaxMessage = 1500 },
+			want:  handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "succeeded"}},
+		{row: "final, with an event over 64 KiB: dead-lettered when even compacted it does not fit", answer: "VideoH2V/success.json", at: time.Minute,
+			rules: func(r *handler.Rules) { r.MaxMessage = 200 },
+			want:  handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "message too large: event of job"}},
+		{row: "running, with a next check message over 64 KiB: dead-lettered", answer: "VideoH2V/analysing.json", at: time.Minute,
+			check: func(c *parse.Check) {
+				c.UserData = json.RawMessage(`"` + strings.Repeat("u", handler.MaxMessage-100) + `"`)
+			},
+			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "the next check message of job"}},
+		{row: "running, with a next check message over 64 KiB: pull mode defers it (the body is never sent again)", answer: "VideoH2V/analysing.json", at: time.Minute, pull: true,
+			check: func(c *parse.Check) {
+				c.UserData = json.RawMessage(`"` + strings.Repeat("u", handler.MaxMessage-100) + `"`)
+			},
+			want:  handler.Record{Decision: handler.DecisionRequeued, Attempt: 3, NextAttempt: 4},
+			delay: [2]time.Duration{5 * time.Second, 5 * time.Minute}},
+	}
+}
+
+func TestDecide(t *testing.T) {
+	for _, tt := range decideCases() {
+		t.Run(tt.row, func(t *testing.T) {
+			var a handler.Answer
+			id := someJob
+			if tt.answer != "" {
+				a, id = answer(t, tt.answer)
+			}
+			a.Err = tt.err
+			c := running(id)
+			if tt.check != nil {
+				tt.check(&c)
+			}
+			r := rules
+			r.Policy = policy.Default()
+			if tt.rules != nil {
+				tt.rules(&r)
+			}
+			in := handler.Input{Check: c, Pull: tt.pull, Answer: a, Now: t0.Add(tt.at)}
+			v := handler.Decide(r, in)
+			if again := handler.Decide(r, in); !cmp.Equal(v, again, cmpopts.EquateErrors()) {
+				t.Error("Decide is not a function of its input")
+			}
+			got := v.Record()
+			want := tt.want
+			want.JobID = c.JobID
+			if want.Reason != "" && strings.Contains(got.Reason, want.Reason) {
+				want.Reason = got.Reason
+			}
+			if got.EventID != "" && want.Outcome != "" {
+				want.EventID = parse.EventID(c.JobID, parse.Outcome(want.Outcome))
+			}
+			if d := time.Duration(got.DelaySeconds * float64(time.Second)); d >= tt.delay[0] && d <= tt.delay[1] {
+				want.DelaySeconds = got.DelaySeconds
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("record (-want +got):\n%s", diff)
+			}
+			if tt.next != nil {
+				next := c
+				tt.next(&next)
+				if diff := cmp.Diff(&next, v.Next); diff != "" {
+					t.Errorf("next check (-want +got):\n%s", diff)
+				}
+			}
+			checkBody(t, r, tt.pull, v)
+		})
+	}
+}
+
+// checkBody asserts what goes out: the fitted event, the next check message (push mode only), and
+// nothing larger than a message.
+func checkBody(t *testing.T, r handler.Rules, pull bool, v handler.Verdict) {
+	t.Helper()
+	if len(v.Body) > r.MaxMessage {
+		t.Errorf("body is %d bytes, over %d", len(v.Body), r.MaxMessage)
+	}
+	switch v.Decision {
+	case handler.DecisionPublished:
+		var e parse.Event
+		if err := json.Unmarshal(v.Body, &e); err != nil || e.ID != v.Event.ID {
+			t.Errorf("published body is not the event %s: %v", v.Event.ID, err)
+		}
+	case handler.DecisionRequeued, handler.DecisionRetried:
+		if pull {
+			if v.Body != nil {
+				t.Error("pull mode sends no new message, yet the verdict has a body")
+			}
+			return
+		}
+		req, err := parse.DecodeCheck(v.Body)
+		if err != nil {
+			t.Fatalf("the next check message does not decode: %v", err)
+		}
+		if diff := cmp.Diff(v.Next.JobID, req.Check.JobID); diff != "" || req.Check.Attempt != v.Next.Attempt {
+			t.Errorf("next check message is about %s attempt %d, want %s attempt %d", req.Check.JobID, req.Check.Attempt, v.Next.JobID, v.Next.Attempt)
+		}
+	case handler.DecisionFailed:
+		if !errors.Is(v.Fault, handler.ErrConfig) {
+			t.Errorf("fault %v is not a configuration fault", v.Fault)
+		}
+	}
+}
+
+// The rows that Decide's table does not hold: the delivery's own decisions.
+const (
+	rejectedRow = "unknown to MPS, an unreadable answer, or a malformed message: a body that is no check request"
+	mergedRow   = "a copy of another check in the same delivery: merged before any query"
+)
+
+func TestAMessageThatIsNoCheckIsDeadLetteredWithItsReason(t *testing.T) {
+	t.Log(rejectedRow)
+	_, err := parse.DecodeCheck([]byte("this is not a check request"))
+	got := handler.Rejected(err).Record()
+	want := handler.Record{Decision: handler.DecisionDeadLettered, Reason: err.Error()}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestCopiesInOneDeliveryAreMerged(t *testing.T) {
+	t.Log(mergedRow)
+	a := parse.Message{ID: "1", Body: []byte(`{"JobId":"` + job1 + `"}`), Request: parse.Request{Check: parse.Check{JobID: job1, Attempt: 1}}}
+	b := parse.Message{ID: "2", Body: []byte(`{"JobId":"` + job2 + `"}`), Request: parse.Request{Check: parse.Check{JobID: job2, Attempt: 1}}}
+	bad := parse.Message{ID: "3", Body: []byte(`x`), Err: parse.ErrBadMessage}
+	copyOfA := a
+	copyOfA.ID = "4"
+	kept, copies := handler.Merge([]parse.Message{a, b, bad, copyOfA, bad})
+	var ids []string
+	for _, m := range kept {
+		ids = append(ids, m.ID)
+	}
+	if diff := cmp.Diff([]string{"1", "2", "3", "3"}, ids); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	want := []handler.Record{{JobID: job1, Decision: handler.DecisionMerged, Attempt: 1, Reason: "a copy of another check in this delivery"}}
+	var got []handler.Record
+	for _, v := range copies {
+		got = append(got, v.Record())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	now := t0.Add(time.Hour)
+	enq, deq := t0.Add(-10*time.Minute), t0.Add(-5*time.Minute)
+	tests := []struct {
+		name string
+		req  parse.Request
+		d    handler.Delivery
+		want parse.Check
+	}{
+		{"a submit starts the chain now, with the configured deadline",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1}, Origin: parse.OriginSubmit}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},
+		{"a submitter may shorten the deadline",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 2, FirstCheckedAt: t0, Deadline: t0.Add(time.Hour)}}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 2, FirstCheckedAt: t0, Deadline: t0.Add(time.Hour)}},
+		{"never lengthen it",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 2, FirstCheckedAt: t0, Deadline: t0.Add(90 * time.Hour)}}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 2, FirstCheckedAt: t0, Deadline: t0.Add(24 * time.Hour)}},
+		{"a notification is the fast path: attempt 1",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 7}, Origin: parse.OriginNotification}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},
+		{"pull mode: the attempt is the dequeue count and the chain starts at the send",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1}, Origin: parse.OriginSubmit},
+			handler.Delivery{Pull: true, DequeueCount: 5, EnqueuedAt: enq, FirstDequeueAt: deq},
+			parse.Check{JobID: job1, Attempt: 5, FirstCheckedAt: enq, Deadline: enq.Add(24 * time.Hour)}},
+		{"pull mode: a first receive earlier than the send (clocks) starts it",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1}, Origin: parse.OriginSubmit},
+			handler.Delivery{Pull: true, DequeueCount: 1, EnqueuedAt: deq, FirstDequeueAt: enq},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: enq, Deadline: enq.Add(24 * time.Hour)}},
+		{"pull mode: without MNS's times, now",
+			parse.Request{Check: parse.Check{JobID: job1}, Origin: parse.OriginSubmit}, handler.Delivery{Pull: true},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := handler.Normalize(tt.req, tt.d, now, 24*time.Hour)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTheREADMEDecisionsTableIsThisFile keeps the README's table and these tests saying the same
+// thing: every row of the table is the start of a case here.
+func TestTheREADMEDecisionsTableIsThisFile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{rejectedRow, mergedRow}
+	for _, c := range decideCases() {
+		names = append(names, c.row)
+	}
+	_, table, ok := strings.Cut(string(b), "\n## Decisions\n")
+	table, _, _ = strings.Cut(table, "\n\n## ")
+	rows := 0
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| the job is") {
+			continue
+		}
+		rows++
+		cell := strings.ReplaceAll(strings.TrimSpace(strings.Split(line, "|")[1]), "`", "")
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, cell+":") }) {
+			t.Errorf("the README's Decisions row %q has no case in decide_test.go", cell)
+		}
+	}
+	if !ok || rows < 8 {
+		t.Fatalf("found %d rows of the README's Decisions table", rows)
+	}
+	for _, n := range names {
+		cell, _, _ := strings.Cut(n, ":")
+		if !strings.Contains(strings.ReplaceAll(table, "`", ""), "| "+cell+" |") {
+			t.Errorf("case %q names no row of the README's Decisions table", n)
+		}
+	}
+}
