@@ -526,16 +526,16 @@ func hasControlChar(b []byte) bool {
 // requeuedWithin checks the delay of the one re-queued check.
 func requeuedWithin(lo, hi time.Duration) func(t *testing.T, e *env) {
 	return func(t *testing.T, e *env) {
-		for _, l := range e.logLines() {
-			if l["decision"] == "requeued" {
-				d := time.Duration(l["delaySeconds"].(float64) * float64(time.Second))
+		for _, r := range e.records() {
+			if r.Decision == handler.DecisionRequeued {
+				d := time.Duration(r.DelaySeconds * float64(time.Second))
 				if d < lo || d > hi {
 					t.Errorf("re-queued with a delay of %v, want %v to %v", d, lo, hi)
 				}
 				return
 			}
 		}
-		t.Errorf("no re-queued check in the log")
+		t.Errorf("no re-queued check among the decisions")
 	}
 }
 

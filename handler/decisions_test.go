@@ -31,8 +31,8 @@ func TestTheFastPathAndThePollingChainPublishOneEventID(t *testing.T) {
 	}
 	// The notification's query found the job final: it published at once instead of starting a chain.
 	var fast bool
-	for _, l := range e.logLines() {
-		if l["decision"] == "published" && l["attempt"] == float64(1) {
+	for _, r := range e.records() {
+		if r.Decision == handler.DecisionPublished && r.Attempt == 1 {
 			fast = true
 		}
 	}
@@ -132,12 +132,14 @@ func TestThrottlingSlowsTheCheckDownAndLosesNothing(t *testing.T) {
 	e.send(`{"JobId":"` + job1 + `"}`)
 	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 100, e.queueTrigger())
 	retried, throttled := 0, 0
-	for _, l := range e.logLines() {
-		if l["decision"] == "retried" {
+	for _, r := range e.records() {
+		if r.Decision == handler.DecisionRetried {
 			retried++
 		}
+	}
+	for _, l := range e.logLines() {
 		if l["msg"] == "invocation" {
-			throttled += int(l["throttled"].(float64))
+			throttled += int(l["throttled"].(float64)) // the invocation's counters, as an alert reads them
 		}
 	}
 	if retried != 3 || throttled != 3 {

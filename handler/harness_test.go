@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +32,9 @@ type env struct {
 	h     *handler.Handler
 	logs  *handlertest.Buffer
 	valid *parsetest.Validator
+
+	mu   sync.Mutex
+	recs []handler.Record // every decision, as the observer saw it
 }
 
 func newEnv(t *testing.T, o handlertest.Options, hopts ...handler.Option) *env {
@@ -52,7 +57,12 @@ func newEnv(t *testing.T, o handlertest.Options, hopts ...handler.Option) *env {
 
 // rebuild makes the function again on the world as it now stands (after a test changed it).
 func (e *env) rebuild(hopts ...handler.Option) {
-	e.h = e.w.Handler(append([]handler.Option{handler.WithLogger(slogTo(e.logs)), handler.WithSalt(1)}, hopts...)...)
+	observe := func(r handler.Record) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.recs = append(e.recs, r)
+	}
+	e.h = e.w.Handler(append([]handler.Option{handler.WithLogger(slogTo(e.logs)), handler.WithSalt(1), handler.WithObserver(observe)}, hopts...)...)
 }
 
 // invoke is the function as a bridge sees it.
@@ -161,6 +171,13 @@ func (e *env) send(body string) {
 	if err := e.w.SendCheck(body); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// records returns every decision made so far, in order.
+func (e *env) records() []handler.Record {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.recs)
 }
 
 // logLines decodes the captured JSON log.

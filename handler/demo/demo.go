@@ -100,7 +100,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		now := clk.Now()
 		return clock.Sleep(ctx, time.Duration(float64(grant(now).Sub(now))/o.Speed))
 	}
-	h := w.Handler(handler.WithSleep(sleep), handler.WithSalt(o.Seed), handler.WithLogger(slog.New(&decisions{p: out})))
+	h := w.Handler(handler.WithSleep(sleep), handler.WithSalt(o.Seed), handler.WithLogger(slog.New(slog.DiscardHandler)), handler.WithObserver(out.decision))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -223,33 +223,4 @@ func report(w *handlertest.World, jobs []*Job, p *printer) *Report {
 		rep.FixedChecks += j.FixedChecks
 	}
 	return rep
-}
-
-// decisions is the slog handler that turns the handler's "check" log lines into progress.
-type decisions struct{ p *printer }
-
-func (d *decisions) Enabled(context.Context, slog.Level) bool { return true }
-func (d *decisions) WithAttrs([]slog.Attr) slog.Handler       { return d }
-func (d *decisions) WithGroup(string) slog.Handler            { return d }
-func (d *decisions) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != "check" {
-		return nil
-	}
-	var jobID, decision, outcome string
-	var delay float64
-	r.Attrs(func(a slog.Attr) bool {
-		switch a.Key {
-		case "jobId":
-			jobID = a.Value.String()
-		case "decision":
-			decision = a.Value.String()
-		case "outcome":
-			outcome = a.Value.String()
-		case "delaySeconds":
-			delay = a.Value.Float64()
-		}
-		return true
-	})
-	d.p.decision(jobID, decision, outcome, delay)
-	return nil
 }

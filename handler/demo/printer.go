@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"iprodwatch/handler"
 	"iprodwatch/handler/clock"
 	"iprodwatch/handler/mnstest"
 	"iprodwatch/parse"
@@ -47,26 +48,26 @@ func (p *printer) header() {
 	fmt.Fprintln(p.w)
 }
 
-// decision reports one of the handler's decisions.
-func (p *printer) decision(jobID, decision, outcome string, delaySeconds float64) {
+// decision shows one decision record as it is made (the handler's observer).
+func (p *printer) decision(r handler.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	j := p.job(jobID)
+	j := p.job(r.JobID)
 	if j == nil {
 		return // a check that raced the submit loop: its job is known on the next line
 	}
-	what := decision
-	switch decision {
-	case "requeued", "retried":
-		what = fmt.Sprintf("%s, next check in %v", decision, (time.Duration(delaySeconds) * time.Second).Round(time.Second))
-	case "published":
-		what = "published " + outcome
+	what := string(r.Decision)
+	switch r.Decision {
+	case handler.DecisionRequeued, handler.DecisionRetried:
+		what = fmt.Sprintf("%s, next check in %v", r.Decision, (time.Duration(r.DelaySeconds) * time.Second).Round(time.Second))
+	case handler.DecisionPublished:
+		what = "published " + r.Outcome
 	}
 	j.last = what
 	if p.json || p.live {
 		return
 	}
-	fmt.Fprintf(p.w, "%9s  %-24s %s  %s\n", p.since(), j.Algorithm, short(jobID), what)
+	fmt.Fprintf(p.w, "%9s  %-24s %s  %s\n", p.since(), j.Algorithm, short(r.JobID), what)
 }
 
 // published keeps each job's first event; with -json every event is printed as it goes out.
