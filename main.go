@@ -16,6 +16,7 @@ import (
 
 	"iprodwatch/handler"
 	"iprodwatch/handler/cli"
+	"iprodwatch/handler/cloud"
 )
 
 func main() {
@@ -38,6 +39,6 @@ func function() {
 		os.Exit(1)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h := handler.New(cfg, handler.SDKConnector(cfg), handler.WithLogger(log))
+	h := handler.New(cfg, cloud.Connector(cfg), handler.WithLogger(log))
 	fc.Start(h.Handle)
 }

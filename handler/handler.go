@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
-	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"iprodwatch/handler/clock"
@@ -20,7 +18,6 @@ import (
 type Handler struct {
 	cfg     Config
 	connect Connector
-	creds   func(ctx context.Context) (Credentials, error)
 	clock   clock.Clock
 	sleep   Sleeper
 	pause   func(ctx context.Context, d time.Duration) error // between in-invocation retries of a send
@@ -70,19 +67,12 @@ func WithSalt(salt uint64) Option { return func(h *Handler) { h.salt = salt } }
 // goroutines at once, so it must be safe for concurrent use.
 func WithObserver(fn func(Record)) Option { return func(h *Handler) { h.observe = fn } }
 
-// WithCredentials sets where an invocation's credentials come from (default: the FC context, then
-// the ALIBABA_CLOUD_* variables).
-func WithCredentials(fn func(ctx context.Context) (Credentials, error)) Option {
-	return func(h *Handler) { h.creds = fn }
-}
-
-// New returns the function for cfg; connect builds each invocation's clients (SDKConnector in
+// New returns the function for cfg; connect builds each invocation's clients (cloud.Connector in
 // production).
 func New(cfg Config, connect Connector, opts ...Option) *Handler {
 	h := &Handler{
 		cfg:     cfg,
 		connect: connect,
-		creds:   func(ctx context.Context) (Credentials, error) { return CredentialsFrom(ctx, os.Getenv) },
 		clock:   clock.Real{},
 		wall:    time.Now,
 		pause:   clock.Sleep,
@@ -98,39 +88,6 @@ func New(cfg Config, connect Connector, opts ...Option) *Handler {
 	h.budget = newBudget(cfg.QPS, h.clock, h.sleep)
 	h.rules = RulesOf(cfg, h.salt)
 	return h
-}
-
-// services/mts fills a package-level endpoint map on first use without a lock; filling it at
-// program start, before any goroutine, keeps concurrent client construction race-free.
-func init() { mts.GetEndpointMap() }
-
-// SDKConnector builds the real SDK clients of one invocation.
-//
-// The clients of the last credentials are kept and reused while the credentials stay the same
-// (FC hands out the same STS credentials for an hour or so): a new set per invocation would open
-// new connections every time and leave the old ones to idle out, and an instance serving a busy
-// queue would run out of file descriptors. Both adapters are safe to share: the MNS client is, and
-// MPS clients are taken from a pool one caller at a time.
-func SDKConnector(cfg Config) Connector {
-	var mu sync.Mutex
-	var last Credentials
-	var cached *Clients
-	return func(_ context.Context, cred Credentials) (*Clients, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if cached != nil && cred == last {
-			return cached, nil
-		}
-		m, err := newMNS(cfg, cred)
-		if err != nil {
-			return nil, err
-		}
-		if cached != nil {
-			cached.Jobs.(*mpsJobs).close()
-		}
-		cached, last = &Clients{Jobs: newMPS(cfg, cred, cfg.Concurrency), Queues: m, Topics: m}, cred
-		return cached, nil
-	}
 }
 
 // Handle is the FC handler: the payload arrives as raw bytes (the SDK's event types are unsafe for
@@ -149,11 +106,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 
 func (inv *invocation) handle(ctx context.Context, payload []byte) error {
 	h := inv.h
-	cred, err := h.creds(ctx)
-	if err != nil {
-		return err
-	}
-	cl, err := h.connect(ctx, cred)
+	cl, err := h.connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ type Clients struct {
 	Topics Topics
 }
 
-// Connector builds the clients of one invocation from its credentials: FC hands each invocation the
-// function role's current STS credentials, and both SDKs freeze theirs in the client.
-type Connector func(ctx context.Context, cred Credentials) (*Clients, error)
+// Connector returns the clients of the invocation whose context it is given: in FC each invocation
+// carries the function role's current STS credentials, and both SDKs freeze theirs in the client.
+// Its error fails the invocation (a configuration fault, typically no credentials).
+type Connector func(ctx context.Context) (*Clients, error)

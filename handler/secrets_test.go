@@ -2,12 +2,11 @@ package handler_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"iprodwatch/handler"
+	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/handlertest"
 	"iprodwatch/handler/mpstest"
 )
@@ -17,7 +16,7 @@ func TestNoSecretReachesALogLineOrADeadLetter(t *testing.T) {
 	e := newEnv(t, handlertest.Options{})
 	e.w.MPS.AddSTSCredential("STS.tempid", "sts-secret-value", token, time.Now().Add(48*time.Hour)) // STS expiry is wall time
 	e.w.MNS.AddCredential(mnstestCredential("STS.tempid", "sts-secret-value", token))
-	e.w.Cred = handler.Credentials{AccessKeyID: "STS.tempid", AccessKeySecret: "sts-secret-value", SecurityToken: token}
+	e.w.Cred = cloud.Credentials{AccessKeyID: "STS.tempid", AccessKeySecret: "sts-secret-value", SecurityToken: token}
 	e.rebuild()
 	e.seed(job1, "Cover", mpstest.Script{Done: time.Minute}, false)
 	// Dropped connections and 5xx: the SDK's transport errors carry the signed URL, token included.
@@ -40,15 +39,6 @@ func TestNoSecretReachesALogLineOrADeadLetter(t *testing.T) {
 	for _, secret := range []string{"sts-secret-value", token, "wrong-secret-value", "Signature=", "SecurityToken="} {
 		if strings.Contains(everything, secret) {
 			t.Errorf("%q appears in the logs, dead letters or errors:\n%s", secret, everything)
-		}
-	}
-}
-
-func TestCredentialsLogMaskedWhateverTheVerb(t *testing.T) {
-	c := handler.Credentials{AccessKeyID: "LTAI5tExample", AccessKeySecret: "s3cr3t", SecurityToken: "t0ken"}
-	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %s", c, c, c)} {
-		if strings.Contains(s, "s3cr3t") || strings.Contains(s, "t0ken") || strings.Contains(s, "LTAI5tExample") {
-			t.Errorf("credentials printed as %q", s)
 		}
 	}
 }

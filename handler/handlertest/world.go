@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"iprodwatch/handler"
+	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/clock"
 	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
@@ -35,7 +36,7 @@ type World struct {
 	MPS    *mpstest.Server
 	MNS    *mnstest.Server
 	Config handler.Config
-	Cred   handler.Credentials
+	Cred   cloud.Credentials
 	// Wrap, when set, wraps the clients of every invocation of the handlers built afterwards (a
 	// chaos test injects faults there).
 	Wrap func(*handler.Clients) *handler.Clients
@@ -65,7 +66,7 @@ func New(o Options) (*World, error) {
 	if o.Retention == 0 {
 		o.Retention = 7 * 24 * time.Hour
 	}
-	w := &World{Clock: o.Clock, Cred: handler.Credentials{AccessKeyID: AccessKeyID, AccessKeySecret: Secret}}
+	w := &World{Clock: o.Clock, Cred: cloud.Credentials{AccessKeyID: AccessKeyID, AccessKeySecret: Secret}}
 	if m, ok := o.Clock.(*clock.Manual); ok {
 		w.virtual = newVirtual(m)
 	}
@@ -150,9 +151,9 @@ func (w *World) Handler(opts ...handler.Option) *handler.Handler {
 // HandlerFor is Handler with another configuration (a second check queue for pull mode, say).
 // Every handler of a world on a manual clock shares one scheduler, as instances share time.
 func (w *World) HandlerFor(cfg handler.Config, opts ...handler.Option) *handler.Handler {
-	inner := handler.SDKConnector(cfg)
-	connect := func(ctx context.Context, cred handler.Credentials) (*handler.Clients, error) {
-		shared, err := inner(ctx, cred)
+	inner := cloud.Connector(cfg, cloud.WithCredentials(func(context.Context) (cloud.Credentials, error) { return w.Cred, nil }))
+	connect := func(ctx context.Context) (*handler.Clients, error) {
+		shared, err := inner(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +168,6 @@ func (w *World) HandlerFor(cfg handler.Config, opts ...handler.Option) *handler.
 	}
 	base := []handler.Option{
 		handler.WithClock(w.Clock),
-		handler.WithCredentials(func(context.Context) (handler.Credentials, error) { return w.Cred, nil }),
 	}
 	if w.virtual != nil {
 		// Waits move the manual clock; pauses between retries of a send cost nothing.

@@ -1,8 +1,7 @@
-package handler
+package cloud
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +9,8 @@ import (
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 	"github.com/valyala/fasthttp"
+
+	"iprodwatch/handler"
 )
 
 // mnsClient is the MNS adapter for queues and topics. One SDK client is shared by the invocation's
@@ -23,11 +24,11 @@ type mnsClient struct {
 // newMNS builds the client for one invocation. The SDK insists on an endpoint of five dot-separated
 // pieces (<account>.mns.<region>.aliyuncs.com); for a plain http://HOST:PORT endpoint it is given
 // that shape and a transport that sends every request to HOST:PORT instead.
-func newMNS(cfg Config, cred Credentials) (m *mnsClient, err error) {
+func newMNS(cfg handler.Config, cred Credentials) (m *mnsClient, err error) {
 	defer func() {
 		// The SDK's constructor panics on a bad endpoint or empty keys instead of returning an error.
 		if p := recover(); p != nil {
-			m, err = nil, fmt.Errorf("%w: MNS client: %v", ErrConfig, p)
+			m, err = nil, fmt.Errorf("%w: MNS client: %v", handler.ErrConfig, p)
 		}
 	}()
 	host := cfg.MNSEndpoint.Host
@@ -71,7 +72,7 @@ func (t *fixedHost) RoundTrip(outer *fasthttp.HostClient, req *fasthttp.Request,
 // Send implements Queues. Priority is always set: the SDK would send 0.
 func (m *mnsClient) Send(ctx context.Context, queue string, body []byte, delay time.Duration) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%w: %v", ErrTransient, err)
+		return err
 	}
 	q := ali_mns.NewMNSQueue(queue, m.client)
 	_, err := q.SendMessage(ali_mns.MessageSendRequest{
@@ -85,7 +86,7 @@ func (m *mnsClient) Send(ctx context.Context, queue string, body []byte, delay t
 // Publish implements Topics.
 func (m *mnsClient) Publish(ctx context.Context, topic string, body []byte, tag string) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%w: %v", ErrTransient, err)
+		return err
 	}
 	t := ali_mns.NewMNSTopic(topic, m.client)
 	_, err := t.PublishMessage(ali_mns.MessagePublishRequest{MessageBody: string(body), MessageTag: tag})
@@ -93,9 +94,9 @@ func (m *mnsClient) Publish(ctx context.Context, topic string, body []byte, tag 
 }
 
 // Receive implements Queues with BatchReceiveMessage (at most 16 a call).
-func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait time.Duration) ([]Received, error) {
+func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait time.Duration) ([]handler.Received, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrTransient, err)
+		return nil, err
 	}
 	q := ali_mns.NewMNSQueue(queue, m.client)
 	// Buffered: the SDK writes one value per waitseconds value and never blocks on it then.
@@ -108,9 +109,9 @@ func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait tim
 	}
 	select {
 	case r := <-resps:
-		out := make([]Received, 0, len(r.Messages))
+		out := make([]handler.Received, 0, len(r.Messages))
 		for _, msg := range r.Messages {
-			out = append(out, Received{
+			out = append(out, handler.Received{
 				ID: msg.MessageId, Receipt: msg.ReceiptHandle, Body: []byte(msg.MessageBody),
 				DequeueCount:   int(msg.DequeueCount),
 				FirstDequeueAt: unixMilli(msg.FirstDequeueTime),
@@ -129,6 +130,9 @@ func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait tim
 // Delete implements Queues. A handle that is no longer valid means the message came back (its
 // visibility ran out) and someone else holds it now; that is not a failure of this check.
 func (m *mnsClient) Delete(ctx context.Context, queue, receipt string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	err := ali_mns.NewMNSQueue(queue, m.client).DeleteMessage(receipt)
 	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
 		return nil
@@ -138,7 +142,10 @@ func (m *mnsClient) Delete(ctx context.Context, queue, receipt string) error {
 
 // Defer implements Queues with ChangeMessageVisibility (1 s to 12 h).
 func (m *mnsClient) Defer(ctx context.Context, queue, receipt string, d time.Duration) error {
-	secs := min(max(int64((d+time.Second-1)/time.Second), 1), MaxVisibility)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	secs := min(max(int64((d+time.Second-1)/time.Second), 1), handler.MaxVisibility)
 	_, err := ali_mns.NewMNSQueue(queue, m.client).ChangeMessageVisibility(receipt, secs)
 	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
 		return nil
@@ -156,6 +163,9 @@ func unixMilli(ms int64) time.Time {
 
 // Retention implements Queues.
 func (m *mnsClient) Retention(ctx context.Context, queue string) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	attr, err := ali_mns.NewMNSQueueManager(m.client).GetQueueAttributes(queue)
 	if err != nil {
 		return 0, classifyMNS("GetQueueAttributes", queue, err)
@@ -183,14 +193,11 @@ func classifyMNS(op, name string, err error) error {
 	}
 	for _, t := range mnsConfig() {
 		if t.IsEqual(err) {
-			return fmt.Errorf("%w: MNS %s %s: %v", ErrConfig, op, name, err)
+			return fmt.Errorf("%w: MNS %s %s: %w", handler.ErrConfig, op, name, err)
 		}
 	}
 	if ali_mns.ERR_MNS_INVALID_ARGUMENT.IsEqual(err) && (op == "SendMessage" || op == "PublishMessage") {
-		return fmt.Errorf("%w: MNS %s %s: %v", ErrTooLarge, op, name, err)
+		return fmt.Errorf("%w: MNS %s %s: %w", handler.ErrTooLarge, op, name, err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%w: MNS %s %s: %w", ErrTransient, op, name, err)
-	}
-	return fmt.Errorf("%w: MNS %s %s: %v", ErrTransient, op, name, err)
+	return fmt.Errorf("%w: MNS %s %s: %w", handler.ErrTransient, op, name, err)
 }

@@ -1,4 +1,4 @@
-package handler
+package cloud
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"iprodwatch/handler"
 )
 
 // Credentials are an AccessKey pair, with the STS token when it is temporary. They are never logged:
@@ -37,7 +39,7 @@ func CredentialsFrom(ctx context.Context, getenv func(string) string) (Credentia
 	}
 	c := Credentials{getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), getenv("ALIBABA_CLOUD_SECURITY_TOKEN")}
 	if c.AccessKeyID == "" || c.AccessKeySecret == "" {
-		return Credentials{}, fmt.Errorf("%w: no credentials: the invocation carries none and ALIBABA_CLOUD_ACCESS_KEY_ID or ALIBABA_CLOUD_ACCESS_KEY_SECRET is unset", ErrConfig)
+		return Credentials{}, fmt.Errorf("%w: no credentials: the invocation carries none and ALIBABA_CLOUD_ACCESS_KEY_ID or ALIBABA_CLOUD_ACCESS_KEY_SECRET is unset", handler.ErrConfig)
 	}
 	return c, nil
 }

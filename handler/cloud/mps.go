@@ -1,4 +1,4 @@
-package handler
+package cloud
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
+
+	"iprodwatch/handler"
 )
 
 // mpsJobs is the MPS adapter: QueryIProductionJob through services/mts, the raw body handed back
@@ -23,7 +25,7 @@ type mpsJobs struct {
 
 // newMPS returns the adapter for one invocation; clients are made on demand (no I/O), at most size
 // at once.
-func newMPS(cfg Config, cred Credentials, size int) *mpsJobs {
+func newMPS(cfg handler.Config, cred Credentials, size int) *mpsJobs {
 	return &mpsJobs{
 		pool: make(chan *mts.Client, size),
 		new: func() (*mts.Client, error) {
@@ -35,7 +37,7 @@ func newMPS(cfg Config, cred Credentials, size int) *mpsJobs {
 				c, err = mts.NewClientWithAccessKey(cfg.Region, cred.AccessKeyID, cred.AccessKeySecret)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("%w: MPS client: %v", ErrConfig, err)
+				return nil, fmt.Errorf("%w: MPS client: %w", handler.ErrConfig, err)
 			}
 			c.Domain = cfg.MPSEndpoint.Host
 			c.GetConfig().Scheme = strings.ToUpper(cfg.MPSEndpoint.Scheme)
@@ -78,7 +80,7 @@ func (m *mpsJobs) put(c *mts.Client) {
 // QueryJob implements Jobs. The SDK takes no context; a call is bounded by the client's timeouts.
 func (m *mpsJobs) QueryJob(ctx context.Context, jobID string) (body []byte, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrTransient, err)
+		return nil, err
 	}
 	c, err := m.get()
 	if err != nil {
@@ -87,7 +89,7 @@ func (m *mpsJobs) QueryJob(ctx context.Context, jobID string) (body []byte, err 
 	defer func() {
 		// The SDK panics on an error body with a non-string Code; a panic must not escape.
 		if p := recover(); p != nil {
-			body, err = nil, fmt.Errorf("%w: MPS answered an error the SDK could not read: %v", ErrTransient, p)
+			body, err = nil, fmt.Errorf("%w: MPS answered an error the SDK could not read: %v", handler.ErrTransient, p)
 			return
 		}
 		m.put(c)
@@ -106,25 +108,25 @@ func (m *mpsJobs) QueryJob(ctx context.Context, jobID string) (body []byte, err 
 	return resp.GetHttpContentBytes(), nil
 }
 
-// mpsCodes classifies MPS error codes by name. Beyond them, Throttling* is ErrThrottled, any other
+// mpsCodes classifies MPS error codes by name. Beyond them, Throttling* is handler.ErrThrottled, any other
 // 5xx is transient and any other 4xx is a configuration fault (the request itself is wrong).
 var mpsCodes = map[string]error{
-	"InvalidAccessKeyId.NotFound":                ErrConfig,
-	"InvalidAccessKeyId.Inactive":                ErrConfig,
-	"SignatureDoesNotMatch":                      ErrConfig,
-	"IncompleteSignature":                        ErrConfig,
-	"InvalidSecurityToken.Expired":               ErrConfig,
-	"InvalidSecurityToken.Malformed":             ErrConfig,
-	"InvalidSecurityToken.MismatchWithAccessKey": ErrConfig,
-	"Forbidden.RAM":                              ErrConfig,
-	"Forbidden":                                  ErrConfig,
-	"InvalidIdentity.ServiceDisabled":            ErrConfig,
-	"InvalidAction.NotFound":                     ErrConfig,
-	"MissingParameter":                           ErrConfig,
-	"InvalidParameter.JobNotFound":               ErrNoSuchJob,
-	"InvalidParameter.ResourceNotFound":          ErrNoSuchJob,
-	"InvalidTimeStamp.Expired":                   ErrTransient, // this machine's clock; the next try re-signs
-	"SignatureNonceUsed":                         ErrTransient,
+	"InvalidAccessKeyId.NotFound":                handler.ErrConfig,
+	"InvalidAccessKeyId.Inactive":                handler.ErrConfig,
+	"SignatureDoesNotMatch":                      handler.ErrConfig,
+	"IncompleteSignature":                        handler.ErrConfig,
+	"InvalidSecurityToken.Expired":               handler.ErrConfig,
+	"InvalidSecurityToken.Malformed":             handler.ErrConfig,
+	"InvalidSecurityToken.MismatchWithAccessKey": handler.ErrConfig,
+	"Forbidden.RAM":                              handler.ErrConfig,
+	"Forbidden":                                  handler.ErrConfig,
+	"InvalidIdentity.ServiceDisabled":            handler.ErrConfig,
+	"InvalidAction.NotFound":                     handler.ErrConfig,
+	"MissingParameter":                           handler.ErrConfig,
+	"InvalidParameter.JobNotFound":               handler.ErrNoSuchJob,
+	"InvalidParameter.ResourceNotFound":          handler.ErrNoSuchJob,
+	"InvalidTimeStamp.Expired":                   handler.ErrTransient, // this machine's clock; the next try re-signs
+	"SignatureNonceUsed":                         handler.ErrTransient,
 }
 
 // classifyMPS maps an SDK error to a category. Transport errors carry the signed URL, SecurityToken
@@ -139,32 +141,32 @@ func classifyMPS(err error) error {
 			msg = fmt.Sprintf("MPS %d without an API error body: %.80q", se.HttpStatus(), se.Message())
 		}
 		if cat, ok := mpsCodes[se.ErrorCode()]; ok {
-			return fmt.Errorf("%w: %s", cat, msg)
+			return classify(cat, msg, se)
 		}
 		if strings.HasPrefix(se.ErrorCode(), "Throttling") {
-			return fmt.Errorf("%w: %s", ErrThrottled, msg)
+			return classify(handler.ErrThrottled, msg, se)
 		}
 		if strings.HasPrefix(se.ErrorCode(), "InvalidParameter") || strings.HasSuffix(se.ErrorCode(), "NotFound") {
 			// About this request's job, not the configuration: dead-letter it, do not stop the batch.
-			return fmt.Errorf("%w: %s", ErrNoSuchJob, msg)
+			return classify(handler.ErrNoSuchJob, msg, se)
 		}
 		if se.HttpStatus() >= 500 {
-			return fmt.Errorf("%w: %s", ErrTransient, msg)
+			return classify(handler.ErrTransient, msg, se)
 		}
-		return fmt.Errorf("%w: MPS refused the request: %s", ErrConfig, msg)
+		return classify(handler.ErrConfig, "MPS refused the request: "+msg, se)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("%w: MPS: %w", ErrTransient, redactURLError(ue))
+		return fmt.Errorf("%w: MPS: %w", handler.ErrTransient, redactURLError(ue))
 	}
 	var ce *sdkerrors.ClientError
 	if errors.As(err, &ce) {
 		if orig, ok := ce.OriginError().(*url.Error); ok {
-			return fmt.Errorf("%w: MPS %s: %w", ErrTransient, ce.ErrorCode(), redactURLError(orig))
+			return classify(handler.ErrTransient, fmt.Sprintf("MPS %s: %v", ce.ErrorCode(), redactURLError(orig)), ce)
 		}
-		return fmt.Errorf("%w: MPS client error %s", ErrTransient, ce.ErrorCode())
+		return classify(handler.ErrTransient, "MPS client error "+ce.ErrorCode(), ce)
 	}
-	return fmt.Errorf("%w: MPS: %s", ErrTransient, redactText(err.Error()))
+	return classify(handler.ErrTransient, "MPS: "+redactText(err.Error()), err)
 }
 
 // redactMessage cuts the string to sign out of a SignatureDoesNotMatch message: it holds every
