@@ -41,7 +41,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{demoCommand(), parseCommand(), emulateCommand()}
+	return append([]command{parseCommand()}, devCommands()...)
 }
 
 // Run runs the verb named by args[0] and returns the process exit code. With no arguments it prints

@@ -1,3 +1,5 @@
+//go:build !iprodwatch.nodev
+
 package cli
 
 import (

@@ -22,7 +22,8 @@ import (
 	"iprodwatch/parse"
 )
 
-// binary is iprodwatch built as it is deployed: CGO off, trimmed, stripped.
+// binary is iprodwatch built as it is deployed (make build): the function alone, CGO off,
+// trimmed, stripped.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "main")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", binary, "iprodwatch")
+	cmd := exec.Command("go", "build", "-tags", "iprodwatch.nodev", "-trimpath", "-ldflags", "-s -w", "-o", binary, "iprodwatch")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the function: %v\n%s", err, out)
