@@ -1,0 +1,95 @@
+package cloud_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"iprodwatch/handler"
+	"iprodwatch/handler/clock"
+	"iprodwatch/handler/cloud"
+	"iprodwatch/handler/handlertest"
+	"iprodwatch/handler/mnstest"
+	"iprodwatch/handler/mpstest"
+	"iprodwatch/handler/porttest"
+)
+
+// The SDK adapters hold to the ports' contract, over real HTTP against the emulators.
+
+func TestJobsContract(t *testing.T)   { porttest.RunJobsTests(t, emulated) }
+func TestQueuesContract(t *testing.T) { porttest.RunQueuesTests(t, emulated) }
+func TestTopicsContract(t *testing.T) { porttest.RunTopicsTests(t, emulated) }
+
+type world struct {
+	w   *handlertest.World
+	clk *clock.Manual
+}
+
+func emulated(t *testing.T) porttest.World {
+	t.Helper()
+	clk := clock.NewManual(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	w, err := handlertest.New(handlertest.Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	attrs := mnstest.DefaultQueueAttributes()
+	attrs.MessageRetentionPeriod = int64(porttest.Retention / time.Second)
+	attrs.VisibilityTimeout = int64(porttest.Visibility / time.Second)
+	if err := w.MNS.CreateQueue(porttest.Queue, attrs); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.MNS.CreateTopic(porttest.Topic); err != nil {
+		t.Fatal(err)
+	}
+	return &world{w: w, clk: clk}
+}
+
+func (e *world) connect(t *testing.T, cred cloud.Credentials) *handler.Clients {
+	t.Helper()
+	cl, err := cloud.Connector(e.w.Config, cloud.WithCredentials(func(context.Context) (cloud.Credentials, error) { return cred, nil }))(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+func (e *world) Clients(t *testing.T) *handler.Clients { return e.connect(t, e.w.Cred) }
+
+func (e *world) Refused(t *testing.T) *handler.Clients {
+	bad := e.w.Cred
+	bad.AccessKeySecret = "not-the-secret"
+	return e.connect(t, bad)
+}
+
+func (e *world) AddJob(t *testing.T, id, algorithm string, final bool) {
+	t.Helper()
+	sc := mpstest.Script{Never: true}
+	if final {
+		sc = mpstest.Script{}
+	}
+	p := mpstest.SubmitParams{FunctionName: algorithm, Input: "oss://media.oss-cn-shanghai.aliyuncs.com/in/a.mp4",
+		Output: "oss://media.oss-cn-shanghai.aliyuncs.com/out/{source}.mp4"}
+	if err := e.w.MPS.SeedJob(mpstest.Job{ID: id, Params: p, Script: sc}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *world) FailNextQuery(t *testing.T, id string, f porttest.Fault) {
+	fault := map[porttest.Fault]mpstest.Fault{
+		porttest.Throttled:   {Error: mpstest.ErrThrottling()},
+		porttest.Unavailable: {Error: mpstest.ErrServiceUnavailable()},
+		porttest.GatewayPage: {RawStatus: 502, RawBody: []byte("<html><body><h1>502 Bad Gateway</h1></body></html>")},
+	}[f]
+	e.w.MPS.FailNext(mpstest.ActionQuery, id, 1, fault)
+}
+
+func (e *world) Advance(d time.Duration) { e.clk.Advance(d) }
+
+func (e *world) Published(t *testing.T, topic string) []porttest.Published {
+	var out []porttest.Published
+	for _, m := range e.w.MNS.Published(topic) {
+		out = append(out, porttest.Published{Body: m.Body, Tag: m.Tag})
+	}
+	return out
+}

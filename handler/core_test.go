@@ -1,0 +1,128 @@
+package handler_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"iprodwatch/handler"
+	"iprodwatch/handler/clock"
+	"iprodwatch/handler/handlertest"
+	"iprodwatch/handler/memcloud"
+	"iprodwatch/parse"
+)
+
+// The core over the in-memory fake: what push and pull carry out, without HTTP. The fake holds to
+// the same port contract as the SDK adapters (handler/porttest).
+
+type core struct {
+	t     *testing.T
+	clk   *clock.Manual
+	cloud *memcloud.Cloud
+	h     *handler.Handler
+
+	mu   sync.Mutex // the observer is called from the invocation's goroutines
+	recs []handler.Record
+}
+
+func newCore(t *testing.T) *core {
+	t.Helper()
+	env := map[string]string{"IPRODWATCH_REGION": "cn-shanghai", "IPRODWATCH_ACCOUNT_ID": "1234567890123456",
+		"IPRODWATCH_CHECK_QUEUE": "check", "IPRODWATCH_EVENT_TOPIC": "events", "IPRODWATCH_DLQ_QUEUE": "dlq"}
+	cfg, err := handler.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &core{t: t, clk: clock.NewManual(t0)}
+	c.cloud = memcloud.New(c.clk)
+	c.cloud.CreateQueue("check", 7*24*time.Hour, 30*time.Second)
+	c.cloud.CreateQueue("dlq", 7*24*time.Hour, 30*time.Second)
+	c.cloud.CreateTopic("events")
+	c.h = handler.New(cfg, c.cloud.Connector(), handler.WithClock(c.clk), handler.WithLogger(slogTo(&handlertest.Buffer{})),
+		handler.WithObserver(func(r handler.Record) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.recs = append(c.recs, r)
+		}))
+	return c
+}
+
+// invoke runs one invocation and returns its records, sorted (checks run concurrently), with the
+// delays left out (decide_test.go pins them).
+func (c *core) invoke(payload string) []handler.Record {
+	c.t.Helper()
+	c.recs = nil
+	if _, err := c.h.Handle(context.Background(), []byte(payload)); err != nil {
+		c.t.Fatal(err)
+	}
+	for i := range c.recs {
+		c.recs[i].DelaySeconds = 0
+	}
+	slices.SortFunc(c.recs, func(a, b handler.Record) int {
+		return strings.Compare(a.JobID+string(a.Decision), b.JobID+string(b.Decision))
+	})
+	return c.recs
+}
+
+func TestPushCarriesOutEachVerdictOnce(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+	c.cloud.SetJob(job2, "ImageH2V", parse.StateSuccess)
+	_, bad := parse.DecodeCheck([]byte(`{"foo":1}`))
+	got := c.invoke(`[{"JobId":"` + job1 + `"},{"JobId":"` + job2 + `"},{"foo":1},{"JobId":"` + job1 + `"}]`)
+	want := []handler.Record{
+		{JobID: job2, Decision: handler.DecisionPublished, Attempt: 1, EventID: parse.EventID(job2, parse.OutcomeSucceeded), Outcome: "succeeded"},
+		{JobID: job1, Decision: handler.DecisionMerged, Attempt: 1, Reason: "a copy of another check in this delivery"},
+		{JobID: job1, Decision: handler.DecisionRequeued, Attempt: 1, NextAttempt: 2},
+		{Decision: handler.DecisionDeadLettered, Reason: bad.Error()},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	checks := c.cloud.Messages("check")
+	if len(checks) != 1 {
+		t.Fatalf("%d messages on the check queue, want the one next check", len(checks))
+	}
+	if req, err := parse.DecodeCheck(checks[0].Body); err != nil || req.Check.JobID != job1 || req.Check.Attempt != 2 || req.Check.LastState != parse.StateAnalysing {
+		t.Errorf("next check %s (%v), want job1's attempt 2 having seen Analysing", checks[0].Body, err)
+	}
+	if ev := c.cloud.Published("events"); len(ev) != 1 || ev[0].Tag != "succeeded" {
+		t.Errorf("published %+v, want one succeeded event", ev)
+	}
+	dls := c.cloud.Messages("dlq")
+	var dl struct{ Reason, Body string }
+	if len(dls) != 1 || json.Unmarshal(dls[0].Body, &dl) != nil || dl.Body != `{"foo":1}` || dl.Reason != bad.Error() {
+		t.Errorf("dead letters %+v, want the bad body with its reason", dls)
+	}
+}
+
+func TestPullDefersARunningJobAndDeletesAFinishedOne(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "ImageH2V", parse.StateAnalysing)
+	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(`{"JobId":"`+job1+`"}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	const timer = `{"triggerTime":"2026-11-25T12:00:00Z","triggerName":"sweep","payload":"{}"}`
+	want := []handler.Record{{JobID: job1, Decision: handler.DecisionRequeued, Attempt: 1, NextAttempt: 2}}
+	if diff := cmp.Diff(want, c.invoke(timer)); diff != "" {
+		t.Errorf("first sweep (-want +got):\n%s", diff)
+	}
+	if m := c.cloud.Messages("check"); len(m) != 1 || !m[0].VisibleAt.After(c.clk.Now()) {
+		t.Fatalf("the running job's message should stay, hidden: %+v", m)
+	}
+	c.cloud.SetJob(job1, "ImageH2V", parse.StateSuccess)
+	c.clk.Advance(5 * time.Minute)
+	want = []handler.Record{{JobID: job1, Decision: handler.DecisionPublished, Attempt: 2, EventID: parse.EventID(job1, parse.OutcomeSucceeded), Outcome: "succeeded"}}
+	if diff := cmp.Diff(want, c.invoke(timer)); diff != "" {
+		t.Errorf("second sweep (-want +got):\n%s", diff)
+	}
+	if m := c.cloud.Messages("check"); len(m) != 0 {
+		t.Errorf("the finished job's message is still on the queue: %+v", m)
+	}
+}
