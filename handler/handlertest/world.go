@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"iprodwatch/handler"
-	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/clock"
+	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
 	"iprodwatch/parse"

@@ -14,6 +14,8 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
 	"github.com/google/go-cmp/cmp"
+
+	"iprodwatch/parse"
 )
 
 func queryJob(c *mts.Client, id string) (*mts.QueryIProductionJobResponse, error) {
@@ -74,7 +76,7 @@ func TestSDKSubmitAndQueryFollowTheScriptedLifecycle(t *testing.T) {
 		want jobView
 	}
 	cover := jobView{
-		FunctionName: Cover, Input: "oss://in-bucket.oss-cn-shanghai.aliyuncs.com/movies/trailer.mp4",
+		FunctionName: parse.AlgorithmCover, Input: "oss://in-bucket.oss-cn-shanghai.aliyuncs.com/movies/trailer.mp4",
 		Output: "oss://out-bucket/covers/{source}-{sequenceId}.jpg", JobParams: `{"Model":"gif"}`, PipelineSet: true,
 		UserData: `{"order":"a&b <1>"}`,
 	}
@@ -85,7 +87,7 @@ func TestSDKSubmitAndQueryFollowTheScriptedLifecycle(t *testing.T) {
 		}
 		return v
 	}
-	fail := jobView{FunctionName: VideoDelogo, Input: "oss://in-bucket/a.mp4", PipelineSet: true}
+	fail := jobView{FunctionName: parse.AlgorithmVideoDelogo, Input: "oss://in-bucket/a.mp4", PipelineSet: true}
 	cases := []struct {
 		name   string
 		script Script
@@ -189,7 +191,7 @@ func TestSDKSubmitsToTheRealAccount(t *testing.T) {
 		t.Skip("billable: set the MPSTEST_REAL_* credentials and MPSTEST_REAL_SUBMIT=1")
 	}
 	r := mts.CreateSubmitIProductionJobRequest()
-	r.FunctionName, r.Input, r.Output = Cover, os.Getenv("MPSTEST_REAL_INPUT"), os.Getenv("MPSTEST_REAL_OUTPUT")
+	r.FunctionName, r.Input, r.Output = parse.AlgorithmCover, os.Getenv("MPSTEST_REAL_INPUT"), os.Getenv("MPSTEST_REAL_OUTPUT")
 	sub, err := tg.defaultClient(t).SubmitIProductionJob(r)
 	if err != nil {
 		t.Fatalf("SubmitIProductionJob: %v", err)
@@ -314,7 +316,7 @@ func errorCases() []errCase {
 			name: "a NotifyUrl naming a topic is InvalidParameter", emulatorOnly: true,
 			call: func(t *testing.T, tg *target) error {
 				r := mts.CreateSubmitIProductionJobRequest()
-				r.FunctionName, r.NotifyUrl = Cover, "mns://123.mns.cn-shanghai.aliyuncs.com/topics/t"
+				r.FunctionName, r.NotifyUrl = parse.AlgorithmCover, "mns://123.mns.cn-shanghai.aliyuncs.com/topics/t"
 				_, err := tg.defaultClient(t).SubmitIProductionJob(r)
 				return err
 			},

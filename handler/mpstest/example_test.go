@@ -9,6 +9,7 @@ import (
 
 	"iprodwatch/handler/clock"
 	"iprodwatch/handler/mpstest"
+	"iprodwatch/parse"
 )
 
 // The real SDK client reaches the emulator through client.Domain; the job's lifecycle follows
@@ -17,7 +18,7 @@ func ExampleNewServer() {
 	clk := clock.NewManual(time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC))
 	srv := mpstest.NewServer(mpstest.WithClock(clk), mpstest.WithCredential("testid", "testsecret"))
 	defer srv.Close()
-	_ = srv.SeedJob(mpstest.Job{ID: "job-1", Params: mpstest.SubmitParams{FunctionName: mpstest.VideoH2V},
+	_ = srv.SeedJob(mpstest.Job{ID: "job-1", Params: mpstest.SubmitParams{FunctionName: parse.AlgorithmVideoH2V},
 		Script: mpstest.Script{Analysing: time.Second, Done: time.Minute}})
 
 	c, _ := mts.NewClientWithAccessKey("cn-shanghai", "testid", "testsecret")

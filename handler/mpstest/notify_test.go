@@ -10,6 +10,8 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
 	"github.com/google/go-cmp/cmp"
+
+	"iprodwatch/parse"
 )
 
 // inbox is a Notifier that keeps what it is sent and fails while told to.
@@ -60,7 +62,7 @@ func TestNotificationsAreSentWhenTheInjectedClockPassesTheJobsEnd(t *testing.T) 
 			name: "a successful job sends the intelligent-production callback", format: CallbackFormat,
 			script: Script{Analysing: time.Second, Done: 5 * time.Second}, user: "ctx-1",
 			want: func(id string) map[string]any {
-				return map[string]any{"Code": "Success", "Details": []any{}, "FunctionName": Cover, "JobId": id,
+				return map[string]any{"Code": "Success", "Details": []any{}, "FunctionName": parse.AlgorithmCover, "JobId": id,
 					"Message": "success", "State": "Success", "Type": "IProduction", "UserData": "ctx-1"}
 			},
 		},
@@ -68,7 +70,7 @@ func TestNotificationsAreSentWhenTheInjectedClockPassesTheJobsEnd(t *testing.T) 
 			name: "a failed job's callback carries its error and null UserData", format: CallbackFormat,
 			script: Script{Done: 5 * time.Second, Final: StateFail, Result: failure},
 			want: func(id string) map[string]any {
-				return map[string]any{"Code": failure.Code, "Details": []any{}, "FunctionName": Cover, "JobId": id,
+				return map[string]any{"Code": failure.Code, "Details": []any{}, "FunctionName": parse.AlgorithmCover, "JobId": id,
 					"Message": failure.Message, "State": "Fail", "Type": "IProduction", "UserData": nil}
 			},
 		},
@@ -86,7 +88,7 @@ func TestNotificationsAreSentWhenTheInjectedClockPassesTheJobsEnd(t *testing.T) 
 			box := &inbox{}
 			tg := newEmulator(t, WithNotifier(box), WithNotificationFormat(tt.format), WithLazyDelivery(false),
 				WithDefaultScript(func(SubmitParams) Script { return tt.script }))
-			id := submitNotified(t, tg, Cover, tt.user)
+			id := submitNotified(t, tg, parse.AlgorithmCover, tt.user)
 			tg.clk.Advance(4 * time.Second)
 			if err := tg.srv.DeliverDue(context.Background()); err != nil {
 				t.Fatal(err)
@@ -120,7 +122,7 @@ func TestNotificationsAreSentWhenTheInjectedClockPassesTheJobsEnd(t *testing.T) 
 func TestAFailedNotificationIsRetriedAndAQueryDeliversLazily(t *testing.T) {
 	box := &inbox{fail: errors.New("queue is down")}
 	tg := newEmulator(t, WithNotifier(box), WithDefaultScript(func(SubmitParams) Script { return Script{Done: time.Second} }))
-	id := submitNotified(t, tg, AudioMixing, "")
+	id := submitNotified(t, tg, parse.AlgorithmAudioMixing, "")
 	tg.clk.Advance(time.Second)
 	if err := tg.srv.DeliverDue(context.Background()); !errors.Is(err, box.fail) {
 		t.Fatalf("DeliverDue = %v, want the notifier's error", err)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"iprodwatch/parse"
 )
 
 // The test's own signer must reproduce the captured vector before it can vouch for anything.
@@ -29,7 +31,7 @@ func TestIndependentSignerReproducesTheCapturedVector(t *testing.T) {
 // halves at once) is served as long as it signs every parameter it sends.
 func TestNonSDKClientsAreServed(t *testing.T) {
 	tg := newEmulator(t)
-	if err := tg.srv.SeedJob(Job{ID: "job1", Params: SubmitParams{FunctionName: VideoH2V, Input: "oss://b/a b.mp4", UserData: "u & v"},
+	if err := tg.srv.SeedJob(Job{ID: "job1", Params: SubmitParams{FunctionName: parse.AlgorithmVideoH2V, Input: "oss://b/a b.mp4", UserData: "u & v"},
 		Script: Script{Done: time.Second}}); err != nil {
 		t.Fatal(err)
 	}

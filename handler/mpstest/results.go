@@ -8,24 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// The 14 MPS intelligent-production algorithms.
-const (
-	VideoH2V                = "VideoH2V"
-	VideoDelogo             = "VideoDelogo"
-	Cover                   = "Cover"
-	VideoClip               = "VideoClip"
-	ImageH2V                = "ImageH2V"
-	ImageDelogo             = "ImageDelogo"
-	CaptionExtraction       = "CaptionExtraction"
-	VideoDetext             = "VideoDetext"
-	VideoGreenScreenMatting = "VideoGreenScreenMatting"
-	MusicSegmentDetect      = "MusicSegmentDetect"
-	AudioMixing             = "AudioMixing"
-	AudioBeatDetection      = "AudioBeatDetection"
-	ImageCartoonize         = "ImageCartoonize"
-	AudioQualityAssessment  = "AudioQualityAssessment"
+	"iprodwatch/parse"
 )
 
 // DefaultScript is the lifecycle of a submitted job unless SetDefaultScript or WithDefaultScript
@@ -34,7 +18,7 @@ const (
 func DefaultScript(p SubmitParams) Script {
 	done := 30 * time.Second
 	switch p.FunctionName {
-	case ImageH2V, ImageDelogo, ImageCartoonize, AudioBeatDetection, AudioQualityAssessment, MusicSegmentDetect:
+	case parse.AlgorithmImageH2V, parse.AlgorithmImageDelogo, parse.AlgorithmImageCartoonize, parse.AlgorithmAudioBeatDetection, parse.AlgorithmAudioQualityAssessment, parse.AlgorithmMusicSegmentDetect:
 		done = 5 * time.Second
 	}
 	return Script{Analysing: time.Second, Done: done, Final: StateSuccess}
@@ -53,7 +37,7 @@ func DefaultResult(id string, p SubmitParams, submitted time.Time) Result {
 	keys := newKeyMaker(id, p, submitted)
 	var data any
 	switch p.FunctionName {
-	case Cover:
+	case parse.AlgorithmCover:
 		ext := "jpg"
 		if lenientHas(p.JobParams, "gif") {
 			ext = "gif"
@@ -63,43 +47,43 @@ func DefaultResult(id string, p SubmitParams, submitted time.Time) Result {
 			{"Score": 8.27, "Time": "28278.25", "Url": keys.key(2, ext, "")},
 			{"Score": 7.4, "Time": "3300.5", "Url": keys.key(3, ext, "")},
 		}
-	case VideoClip:
+	case parse.AlgorithmVideoClip:
 		data = map[string]any{"VideoSummaryList": []map[string]string{
 			{"StartTime": "12.4", "EndTime": "19.9"},
 			{"StartTime": "44.0", "EndTime": "51.2"},
 		}}
-	case MusicSegmentDetect:
+	case parse.AlgorithmMusicSegmentDetect:
 		data = []map[string]any{
 			{"start": 48.1, "end": 71.66, "title": "Chorus"},
 			{"start": 132.05, "end": 155.3, "title": "Chorus"},
 		}
-	case AudioBeatDetection:
+	case parse.AlgorithmAudioBeatDetection:
 		data = map[string]any{
 			"BeatList":     []float64{0.52, 1.04, 1.56, 2.08, 2.61, 3.13},
 			"DownBeatList": []float64{0.52, 2.61},
 		}
-	case AudioQualityAssessment:
+	case parse.AlgorithmAudioQualityAssessment:
 		data = []map[string]any{{
 			"Tag": "Valid", "MOS(0-5)": 3.94, "Noisiness(0-5)": 4.1, "Coloration(0-5)": 3.7,
 			"Discontinuity(0-5)": 4.6, "Loudness(-90dB-0dB)": -21.3,
 		}}
-	case ImageCartoonize:
+	case parse.AlgorithmImageCartoonize:
 		data = fileEnvelope(keys.key(1, "jpg", "-result"), keys.key(1, "jpg", "-origin"))
-	case CaptionExtraction:
+	case parse.AlgorithmCaptionExtraction:
 		if lenientHas(p.JobParams, "sep:true") {
 			data = fileEnvelope(keys.keyFor(1, "srt", "zh"), keys.keyFor(1, "srt", "en"))
 		} else {
 			data = fileEnvelope(keys.keyFor(1, "srt", "zh"))
 		}
-	case VideoGreenScreenMatting:
+	case parse.AlgorithmVideoGreenScreenMatting:
 		ext := "webm" // alpha channel unless a background replaces it
 		if lenientHas(p.JobParams, "bgimage") {
 			ext = "mp4"
 		}
 		data = fileEnvelope(keys.key(1, ext, ""))
-	case ImageH2V, ImageDelogo:
+	case parse.AlgorithmImageH2V, parse.AlgorithmImageDelogo:
 		data = fileEnvelope(keys.key(1, "jpg", ""))
-	case AudioMixing:
+	case parse.AlgorithmAudioMixing:
 		data = fileEnvelope(keys.key(1, "wav", ""))
 	default: // VideoH2V, VideoDelogo, VideoDetext and names outside the 14
 		data = fileEnvelope(keys.key(1, "mp4", ""))

@@ -60,13 +60,13 @@ func Default() Policy {
 	video := Prior{Queue: Phase{20, 1.2}, Processing: Phase{480, 1.0}}
 	return Policy{
 		Priors: map[string]Prior{
-			"ImageH2V": short, "ImageDelogo": short, "ImageCartoonize": short,
-			"MusicSegmentDetect": short, "AudioBeatDetection": short, "AudioQualityAssessment": short,
-			"AudioMixing":       {Queue: Phase{5, 1.0}, Processing: Phase{30, 0.8}},
-			"Cover":             scan,
-			"VideoClip":         scan,
-			"CaptionExtraction": scan,
-			"VideoH2V":          video, "VideoDelogo": video, "VideoDetext": video, "VideoGreenScreenMatting": video,
+			parse.AlgorithmImageH2V: short, parse.AlgorithmImageDelogo: short, parse.AlgorithmImageCartoonize: short,
+			parse.AlgorithmMusicSegmentDetect: short, parse.AlgorithmAudioBeatDetection: short, parse.AlgorithmAudioQualityAssessment: short,
+			parse.AlgorithmAudioMixing:       {Queue: Phase{5, 1.0}, Processing: Phase{30, 0.8}},
+			parse.AlgorithmCover:             scan,
+			parse.AlgorithmVideoClip:         scan,
+			parse.AlgorithmCaptionExtraction: scan,
+			parse.AlgorithmVideoH2V:          video, parse.AlgorithmVideoDelogo: video, parse.AlgorithmVideoDetext: video, parse.AlgorithmVideoGreenScreenMatting: video,
 		},
 		DefaultPrior:    Prior{Queue: Phase{20, 1.2}, Processing: Phase{300, 1.2}},
 		HintSpread:      0.5,

@@ -103,3 +103,17 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// The priors cover exactly parse's list of algorithms, the one list the registry and the MPS
+// emulator also use.
+func TestEveryAlgorithmHasAPriorAndEveryPriorAnAlgorithm(t *testing.T) {
+	priors := policy.Default().Priors
+	for _, a := range parse.Algorithms() {
+		if _, ok := priors[a]; !ok {
+			t.Errorf("no prior for %s", a)
+		}
+	}
+	if len(priors) != len(parse.Algorithms()) {
+		t.Errorf("%d priors for %d algorithms", len(priors), len(parse.Algorithms()))
+	}
+}
