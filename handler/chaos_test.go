@@ -160,7 +160,7 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 		w.MPS.AddFault(rule)
 	}
 	for _, op := range []mnstest.Op{mnstest.OpSendMessage, mnstest.OpPublishMessage, mnstest.OpDeleteMessage, mnstest.OpChangeMessageVisibility} {
-		w.MNS.SetFaultRate(op, 0.05, mnstest.Fault{Status: 500})
+		w.MNS.AddFault(mnstest.FaultRule{Op: op, Probability: 0.05, Fault: mnstest.Fault{Status: 500}})
 	}
 	w.Wrap = func(cl *handler.Clients) *handler.Clients {
 		cl.Topics = crashAfterPublish{cl.Topics, f}
@@ -319,7 +319,7 @@ func checkChaos(t *testing.T, w *handlertest.World, jobs map[string]*chaosJob, b
 			f.n["MPS 5xx"]++
 		}
 	}
-	for _, r := range w.MNS.Requests() {
+	for _, r := range w.MNS.Calls() {
 		if r.Status >= 500 {
 			f.n["MNS 5xx"]++
 		}

@@ -19,21 +19,21 @@ import (
 // Config is the function's configuration, read once at start from IPRODWATCH_* variables. FC
 // reserves FC_*; credentials keep the standard ALIBABA_CLOUD_* names and are never part of Config.
 type Config struct {
-	Region      string        // IPRODWATCH_REGION
-	AccountID   string        // IPRODWATCH_ACCOUNT_ID
-	MPSEndpoint *url.URL      // IPRODWATCH_MPS_ENDPOINT
-	MNSEndpoint *url.URL      // IPRODWATCH_MNS_ENDPOINT
-	CheckQueue  string        // IPRODWATCH_CHECK_QUEUE
-	EventTopic  string        // IPRODWATCH_EVENT_TOPIC
-	DLQQueue    string        // IPRODWATCH_DLQ_QUEUE
-	IntakeTopic string        // IPRODWATCH_INTAKE_TOPIC, optional
-	Deadline    time.Duration // IPRODWATCH_DEADLINE
-	StalledAt   time.Duration // IPRODWATCH_STALLED_AFTER
-	Policy      policy.Policy // IPRODWATCH_PRIORS and the policy's defaults
-	QPS         float64       // IPRODWATCH_QPS: this instance's QueryIProductionJob budget per second
-	Concurrency int           // IPRODWATCH_CONCURRENCY: checks worked at once in one invocation
-	PullBatch   int           // IPRODWATCH_PULL_BATCH: messages one timer sweep takes at most
-	PullBudget  time.Duration // IPRODWATCH_PULL_BUDGET: how long one timer sweep may run
+	Region       string        // IPRODWATCH_REGION
+	AccountID    string        // IPRODWATCH_ACCOUNT_ID
+	MPSEndpoint  *url.URL      // IPRODWATCH_MPS_ENDPOINT
+	MNSEndpoint  *url.URL      // IPRODWATCH_MNS_ENDPOINT
+	CheckQueue   string        // IPRODWATCH_CHECK_QUEUE
+	EventTopic   string        // IPRODWATCH_EVENT_TOPIC
+	DLQQueue     string        // IPRODWATCH_DLQ_QUEUE
+	IntakeTopic  string        // IPRODWATCH_INTAKE_TOPIC, optional
+	Deadline     time.Duration // IPRODWATCH_DEADLINE
+	StalledAfter time.Duration // IPRODWATCH_STALLED_AFTER
+	Policy       policy.Policy // IPRODWATCH_PRIORS and the policy's defaults
+	QPS          float64       // IPRODWATCH_QPS: this instance's QueryIProductionJob budget per second
+	Concurrency  int           // IPRODWATCH_CONCURRENCY: checks worked at once in one invocation
+	PullBatch    int           // IPRODWATCH_PULL_BATCH: messages one timer sweep takes at most
+	PullBudget   time.Duration // IPRODWATCH_PULL_BUDGET: how long one timer sweep may run
 }
 
 // Variable is one configuration variable: its name, meaning, unit and default, for errors and the
@@ -152,7 +152,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// The deadline cannot pass MNS's longest delay chain limits: 7 days of retention at most.
 	c.Deadline = duration("IPRODWATCH_DEADLINE", 24*time.Hour, time.Minute, 7*24*time.Hour)
-	c.StalledAt = duration("IPRODWATCH_STALLED_AFTER", 2*time.Hour, time.Minute, 7*24*time.Hour)
+	c.StalledAfter = duration("IPRODWATCH_STALLED_AFTER", 2*time.Hour, time.Minute, 7*24*time.Hour)
 	c.PullBudget = duration("IPRODWATCH_PULL_BUDGET", 45*time.Second, time.Second, 24*time.Hour)
 	integer := func(name string, def, lo, hi int) int {
 		v := get(name)

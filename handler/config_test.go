@@ -29,7 +29,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.MPSEndpoint.String() != "https://mts.cn-shanghai.aliyuncs.com" || c.MNSEndpoint.String() != "https://1234567890123456.mns.cn-shanghai.aliyuncs.com" {
 		t.Errorf("endpoints %s %s", c.MPSEndpoint, c.MNSEndpoint)
 	}
-	if c.Deadline != 24*time.Hour || c.QPS != 10 || c.Concurrency != 8 || c.PullBatch != 256 || c.PullBudget != 45*time.Second || c.StalledAt != 2*time.Hour {
+	if c.Deadline != 24*time.Hour || c.QPS != 10 || c.Concurrency != 8 || c.PullBatch != 256 || c.PullBudget != 45*time.Second || c.StalledAfter != 2*time.Hour {
 		t.Errorf("defaults %+v", c)
 	}
 }

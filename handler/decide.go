@@ -19,7 +19,7 @@ import (
 // Rules are what Decide needs of the configuration and the limits in force.
 type Rules struct {
 	Region, Account string        // the event's source
-	StalledAt       time.Duration // IPRODWATCH_STALLED_AFTER
+	StalledAfter    time.Duration // IPRODWATCH_STALLED_AFTER
 	Policy          policy.Policy
 	// Salt salts the jitter (WithSalt): copies of a check agree on their delay only when every
 	// instance uses the same salt.
@@ -30,7 +30,7 @@ type Rules struct {
 
 // RulesOf returns the rules of cfg with the given salt.
 func RulesOf(cfg Config, salt uint64) Rules {
-	return Rules{Region: cfg.Region, Account: cfg.AccountID, StalledAt: cfg.StalledAt, Policy: cfg.Policy, Salt: salt, MaxMessage: MaxMessage}
+	return Rules{Region: cfg.Region, Account: cfg.AccountID, StalledAfter: cfg.StalledAfter, Policy: cfg.Policy, Salt: salt, MaxMessage: MaxMessage}
 }
 
 // MaxMessage is the MNS limit on a message body.
@@ -103,7 +103,7 @@ func Decide(r Rules, in Input) Verdict {
 	default:
 		return r.retried(in, err)
 	}
-	stalled := in.Now.Sub(c.FirstCheckedAt) >= r.StalledAt
+	stalled := in.Now.Sub(c.FirstCheckedAt) >= r.StalledAfter
 	if job.State.Final() {
 		e, err := parse.NewEvent(job, r.params(c, in.Now))
 		if err != nil {

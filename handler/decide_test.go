@@ -22,7 +22,7 @@ import (
 // The README's Decisions table, row by row: each case names the row it shows. Decide is pure, so
 // these run without HTTP, a clock or a logger.
 
-var rules = handler.Rules{Region: "cn-shanghai", Account: "1234567890123456", StalledAt: 2 * time.Hour,
+var rules = handler.Rules{Region: "cn-shanghai", Account: "1234567890123456", StalledAfter: 2 * time.Hour,
 	Policy: policy.Default(), Salt: 1, MaxMessage: handler.MaxMessage}
 
 // answer reads one QueryIProductionJob body from testdata/mps, with the job id it is about.

@@ -39,7 +39,7 @@ type Record struct {
 // Summary is the invocation's answer: what it was given and what it decided, counted.
 type Summary struct {
 	Trigger      string   `json:"trigger"`
-	Checks       int      `json:"checks"` // QueryIProductionJob calls made
+	Queries      int      `json:"queries"` // QueryIProductionJob calls made
 	Published    int      `json:"published"`
 	Requeued     int      `json:"requeued"`
 	Retried      int      `json:"retried"`
@@ -105,7 +105,7 @@ func (inv *invocation) record(r Record, attrs ...any) {
 	if r.Stalled {
 		args = append(args, "stalled", true)
 	}
-	inv.log.Log(context.Background(), level, "check", append(args, attrs...)...)
+	inv.log.Log(context.Background(), level, "decision", append(args, attrs...)...)
 }
 
 // setTrigger names the trigger in the summary and on every later log line.
@@ -114,10 +114,10 @@ func (inv *invocation) setTrigger(kind string) {
 	inv.log = inv.log.With("trigger", kind)
 }
 
-func (inv *invocation) counted(checks, throttled int) {
+func (inv *invocation) counted(queries, throttled int) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	inv.sum.Checks += checks
+	inv.sum.Queries += queries
 	inv.sum.Throttled += throttled
 }
 
@@ -133,7 +133,7 @@ func (inv *invocation) finish(err error) {
 	inv.mu.Lock()
 	s := inv.sum
 	inv.mu.Unlock()
-	args := []any{"checks", s.Checks, "published", s.Published, "requeued", s.Requeued,
+	args := []any{"queries", s.Queries, "published", s.Published, "requeued", s.Requeued,
 		"retried", s.Retried, "deadlettered", s.DeadLettered, "merged", s.Merged, "throttled", s.Throttled,
 		"durationMs", inv.h.wall().Sub(inv.start).Milliseconds()}
 	if err != nil {

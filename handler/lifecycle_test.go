@@ -95,7 +95,7 @@ func TestChecksPastTheStalledThresholdLogAWarning(t *testing.T) {
 	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 500, e.queueTrigger())
 	var early, late, warned int
 	for _, l := range e.logLines() {
-		if l["msg"] != "check" {
+		if l["msg"] != "decision" {
 			continue
 		}
 		stalled := l["stalled"] == true

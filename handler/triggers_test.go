@@ -56,10 +56,10 @@ func TestTimerPullModeDefersRunningJobsAndDeletesFinishedOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := e.w.MNS.Calls(mnstest.OpSendMessage)
+	sent := e.w.MNS.CallCount(mnstest.OpSendMessage)
 	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 && len(e.eventsFor(job2)) > 0 }, 2000, timer)
 
-	if got := e.w.MNS.Calls(mnstest.OpSendMessage) - sent; got != 1 {
+	if got := e.w.MNS.CallCount(mnstest.OpSendMessage) - sent; got != 1 {
 		t.Errorf("%d messages sent during the sweeps, want only the one dead letter: pull mode re-queues by visibility", got)
 	}
 	if left := e.w.MNS.Messages(handlertest.CheckQueue); len(left) != 0 {

@@ -19,7 +19,12 @@ const (
 	TriggerEventBridge TriggerKind = "eventbridge" // MNS queue trigger through EventBridge
 	TriggerTopic       TriggerKind = "topic"       // MNS topic trigger (JSON format, or STREAM with attributes)
 	TriggerTimer       TriggerKind = "timer"       // timer trigger: pull mode
-	TriggerDirect      TriggerKind = "direct"      // direct invoke, or a STREAM topic body: one or more check requests
+	// TriggerDirect is a direct invoke: one check request, or an array of them. A topic trigger's
+	// STREAM body that holds a bare check request object looks the same, and cannot be told apart.
+	TriggerDirect TriggerKind = "direct"
+	// TriggerStream is a topic trigger's STREAM body that is no JSON object or array: base64, or
+	// a JSON string literal, of a check request.
+	TriggerStream TriggerKind = "stream"
 )
 
 // Trigger is one decoded invocation payload.
@@ -69,7 +74,7 @@ func DecodeTrigger(payload []byte) (*Trigger, error) {
 	if !json.Valid(b) {
 		// Row 9: a STREAM topic body that is not JSON (base64 of a check request, typically).
 		// Messages keep the payload as it came, white space included, for the dead-letter queue.
-		return &Trigger{Kind: TriggerDirect, Messages: []Message{bodyMessage("", payload)}}, nil
+		return &Trigger{Kind: TriggerStream, Messages: []Message{bodyMessage("", payload)}}, nil
 	}
 	switch b[0] {
 	case '[':
@@ -78,7 +83,7 @@ func DecodeTrigger(payload []byte) (*Trigger, error) {
 		return decodeObject(payload)
 	case '"':
 		// Row 8: a STREAM body delivered as a JSON string literal.
-		return &Trigger{Kind: TriggerDirect, Messages: []Message{bodyMessage("", payload)}}, nil
+		return &Trigger{Kind: TriggerStream, Messages: []Message{bodyMessage("", payload)}}, nil
 	}
 	return nil, fmt.Errorf("%w: payload is %s", ErrUnknownTrigger, kind(b))
 }

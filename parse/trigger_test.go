@@ -70,7 +70,7 @@ func TestDecodeTriggerFollowsThePrecedenceTable(t *testing.T) {
 		{"topic-json.json", parse.TriggerTopic, []summary{{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1}}},
 		{"topic-stream.txt", parse.TriggerDirect, []summary{{JobID: jobID, Origin: parse.OriginCheck, Attempt: 2}}},
 		{"topic-stream-attrs.json", parse.TriggerTopic, []summary{submit}},
-		{"stream-base64.txt", parse.TriggerDirect, []summary{submit}},
+		{"stream-base64.txt", parse.TriggerStream, []summary{submit}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

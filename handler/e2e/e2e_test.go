@@ -270,7 +270,7 @@ func TestCredentialsThatChangeBetweenInvocationsReachTheEmulators(t *testing.T) 
 		t.Errorf("MPS saw keys %v, want the role's, then the rotated one", keys(calls))
 	}
 	var mnsKeys []string
-	for _, r := range s.w.MNS.Requests() {
+	for _, r := range s.w.MNS.Calls() {
 		mnsKeys = append(mnsKeys, r.AccessKeyID)
 	}
 	if mnsKeys[len(mnsKeys)-1] != "STS.rotated" {

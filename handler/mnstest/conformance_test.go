@@ -40,7 +40,7 @@ var (
 type conformanceCase struct {
 	name         string
 	emulatorOnly bool     // needs the emulator's clock or test API
-	billable     bool     // topics: against the cloud only with MNS_CONFORMANCE_BILLABLE=1
+	billable     bool     // topics: against the cloud only with CONFORMANCE_MNS_BILLABLE=1
 	opts         []Option // extra emulator options
 	run          func(t *testing.T, tg *target) error
 	want         expect
@@ -436,8 +436,8 @@ func runConformance(t *testing.T, cloud bool) {
 					t.Skip("needs the emulator's clock or test API")
 				}
 				tg = newCloudTarget(t)
-				if tc.billable && !envSet("MNS_CONFORMANCE_BILLABLE") {
-					t.Skip("billable; set MNS_CONFORMANCE_BILLABLE=1")
+				if tc.billable && !envSet("CONFORMANCE_MNS_BILLABLE") {
+					t.Skip("billable; set CONFORMANCE_MNS_BILLABLE=1")
 				}
 			} else {
 				tg = newEmulatorTarget(t, tc.opts...)
@@ -456,8 +456,8 @@ func runConformance(t *testing.T, cloud bool) {
 func TestConformanceEmulator(t *testing.T) { runConformance(t, false) }
 
 func TestConformanceCloud(t *testing.T) {
-	if os.Getenv("MNS_CONFORMANCE_ENDPOINT") == "" {
-		t.Skip("MNS_CONFORMANCE_ENDPOINT not set: the cloud conformance run is opt-in")
+	if os.Getenv("CONFORMANCE_MNS_ENDPOINT") == "" {
+		t.Skip("CONFORMANCE_MNS_ENDPOINT not set: the cloud conformance run is opt-in")
 	}
 	runConformance(t, true)
 }

@@ -30,9 +30,10 @@
 // WithMaxRealWait) of real time, whichever comes first.
 //
 // Test API: CreateQueue, CreateTopic, Subscribe, Send, Publish seed state; Messages, Published,
-// Requests, Calls inspect it; OnPublish hooks a Go func to a topic; Advance, Wake, WaitForPollers
-// drive time; InjectFaults (scripted), SetFaultRate (seeded probability) and Fault (5xx with the
-// real error body, slow answers, dropped connections, lost answers) inject failures.
+// Calls, CallCount inspect it; OnPublish hooks a Go func to a topic; Advance, Wake, WaitForPollers
+// drive time; FailNext (scripted), AddFault (rules: a count or a seeded probability) and Fault (5xx
+// with the real error body, slow answers, dropped connections, lost answers) inject failures. The
+// names are mpstest's: Calls and CallCount, FailNext, AddFault and FaultRule, ClearFaults.
 //
 // Simplified compared with the cloud:
 //   - Delivery order is deterministic (priority, then visible time, then send order); the cloud
@@ -59,9 +60,9 @@
 //     per-message partial failure is not produced.
 //
 // The conformance suite (conformance_test.go) runs the same table against the real cloud when
-// these environment variables are set (skipped otherwise): MNS_CONFORMANCE_ENDPOINT (e.g.
-// http://<account>.mns.cn-hangzhou.aliyuncs.com), MNS_CONFORMANCE_ACCESS_KEY_ID,
-// MNS_CONFORMANCE_ACCESS_KEY_SECRET, optional MNS_CONFORMANCE_SECURITY_TOKEN; queue and
-// read-only cases run by default, topic cases (billable) only with MNS_CONFORMANCE_BILLABLE=1.
+// these environment variables are set (skipped otherwise): CONFORMANCE_MNS_ENDPOINT (e.g.
+// http://<account>.mns.cn-hangzhou.aliyuncs.com), CONFORMANCE_MNS_ACCESS_KEY_ID,
+// CONFORMANCE_MNS_ACCESS_KEY_SECRET, optional CONFORMANCE_MNS_SECURITY_TOKEN; queue and
+// read-only cases run by default, topic cases (billable) only with CONFORMANCE_MNS_BILLABLE=1.
 // Cases that need the emulator's clock or test API are skipped against the cloud.
 package mnstest

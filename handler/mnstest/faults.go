@@ -25,17 +25,31 @@ type Fault struct {
 // Pass is the zero Fault: in a script, a call that goes through untouched.
 var Pass = Fault{}
 
-type faultRate struct {
-	p float64
-	f Fault
+// FaultRule says which calls get a Fault, as mpstest's rules do: tried in the order added after
+// the FailNext scripts, the first that fires wins.
+type FaultRule struct {
+	Op Op // OpAny matches every operation
+	// Times > 0 fires on the next Times matching calls, then the rule is gone; 0 never runs out.
+	Times int
+	// Probability in (0,1) fires per matching call by the seeded source (WithSeed); 0 or >= 1
+	// always fires.
+	Probability float64
+	Fault       Fault
+}
+
+type faultRule struct {
+	FaultRule
+	left int
 }
 
 type faultTable struct {
 	scripted map[Op][]Fault
-	rates    map[Op]faultRate
+	rules    []*faultRule
 }
 
-// pick consumes the next scripted fault of op (or of OpAny), else draws against the rate.
+func newFaultTable() faultTable { return faultTable{scripted: map[Op][]Fault{}} }
+
+// pick consumes the next scripted fault of op (or of OpAny), else tries the rules.
 func (t *faultTable) pick(op Op, rng *mathrand.Rand) (Fault, bool) {
 	for _, k := range []Op{op, OpAny} {
 		if q := t.scripted[k]; len(q) > 0 {
@@ -44,37 +58,41 @@ func (t *faultTable) pick(op Op, rng *mathrand.Rand) (Fault, bool) {
 			return f, f != Pass
 		}
 	}
-	for _, k := range []Op{op, OpAny} {
-		if r, ok := t.rates[k]; ok && rng.Float64() < r.p {
-			return r.f, true
+	for i, r := range t.rules {
+		if r.Op != op && r.Op != OpAny {
+			continue
 		}
+		if r.Probability > 0 && r.Probability < 1 && rng.Float64() >= r.Probability {
+			continue
+		}
+		if r.Times > 0 {
+			if r.left--; r.left == 0 {
+				t.rules = append(t.rules[:i:i], t.rules[i+1:]...)
+			}
+		}
+		return r.Fault, true
 	}
 	return Fault{}, false
 }
 
-// InjectFaults scripts the next calls of op (OpAny: of any operation): the first call gets
+// FailNext scripts the next calls of op (OpAny: of any operation): the first call gets
 // faults[0], the next faults[1], and so on; Pass lets a call through. Scripts queue up.
-func (s *Server) InjectFaults(op Op, faults ...Fault) {
+func (s *Server) FailNext(op Op, faults ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults.scripted[op] = append(s.faults.scripted[op], faults...)
 }
 
-// SetFaultRate gives every call of op (OpAny: of any operation) probability p of fault f, drawn
-// from the server's seeded random source (WithSeed). p <= 0 removes the rate.
-func (s *Server) SetFaultRate(op Op, p float64, f Fault) {
+// AddFault installs a fault rule.
+func (s *Server) AddFault(r FaultRule) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p <= 0 {
-		delete(s.faults.rates, op)
-		return
-	}
-	s.faults.rates[op] = faultRate{p: p, f: f}
+	s.faults.rules = append(s.faults.rules, &faultRule{FaultRule: r, left: r.Times})
 }
 
-// ClearFaults removes every scripted fault and rate.
+// ClearFaults removes every scripted fault and rule.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = faultTable{scripted: map[Op][]Fault{}, rates: map[Op]faultRate{}}
+	s.faults = newFaultTable()
 }

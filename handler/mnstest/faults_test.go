@@ -26,7 +26,7 @@ func TestInjectedFaultsReachTheSDK(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tg := newEmulatorTarget(t)
 			q := tg.newQueue(t)
-			tg.emu.InjectFaults(OpSendMessage, tc.faults...)
+			tg.emu.FailNext(OpSendMessage, tc.faults...)
 			_, err := tg.queue(q).SendMessage(ali_mns.MessageSendRequest{MessageBody: "x", Priority: 8})
 			switch {
 			case tc.want.is == nil && err != nil:
@@ -45,7 +45,7 @@ func TestFaultRateIsReplayableFromTheSeed(t *testing.T) {
 	outcomes := func(seed int64) []bool {
 		tg := newEmulatorTarget(t, WithSeed(seed))
 		q := tg.newQueue(t)
-		tg.emu.SetFaultRate(OpGetQueueAttributes, 0.5, Fault{Status: 500})
+		tg.emu.AddFault(FaultRule{Op: OpGetQueueAttributes, Probability: 0.5, Fault: Fault{Status: 500}})
 		var out []bool
 		for range 20 {
 			_, err := ali_mns.NewMNSQueueManager(tg.client).GetQueueAttributes(q)
@@ -71,7 +71,7 @@ func TestFaultRateIsReplayableFromTheSeed(t *testing.T) {
 func TestFaultsOnOneOperationLeaveOthersAlone(t *testing.T) {
 	tg := newEmulatorTarget(t)
 	q := tg.newQueue(t)
-	tg.emu.SetFaultRate(OpReceiveMessage, 1, Fault{Status: 500})
+	tg.emu.AddFault(FaultRule{Op: OpReceiveMessage, Fault: Fault{Status: 500}})
 	if _, err := tg.queue(q).SendMessage(ali_mns.MessageSendRequest{MessageBody: "x", Priority: 8}); err != nil {
 		t.Fatalf("SendMessage: %v", err)
 	}
@@ -88,7 +88,7 @@ func TestSlowAnswerBeyondTheClientTimeoutIsASendFailure(t *testing.T) {
 	tg := newEmulatorTarget(t)
 	q := tg.newQueue(t)
 	// POST is not retried on a timeout, so this costs one client timeout (1s) of real time.
-	tg.emu.InjectFaults(OpSendMessage, Fault{Delay: time.Minute})
+	tg.emu.FailNext(OpSendMessage, Fault{Delay: time.Minute})
 	client := tg.emu.NewSDKClient(testID, testSecret, "", 1)
 	_, err := ali_mns.NewMNSQueue(q, client).SendMessage(ali_mns.MessageSendRequest{MessageBody: "x", Priority: 8})
 	if !ali_mns.ERR_SEND_REQUEST_FAILED.IsEqual(err) {

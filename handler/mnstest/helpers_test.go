@@ -50,14 +50,14 @@ func newEmulatorTarget(t *testing.T, opts ...Option) *target {
 	}
 }
 
-// newCloudTarget is the real service, from MNS_CONFORMANCE_* variables; it skips without them.
+// newCloudTarget is the real service, from CONFORMANCE_MNS_* variables; it skips without them.
 func newCloudTarget(t *testing.T) *target {
 	t.Helper()
-	ep, id, secret := os.Getenv("MNS_CONFORMANCE_ENDPOINT"), os.Getenv("MNS_CONFORMANCE_ACCESS_KEY_ID"), os.Getenv("MNS_CONFORMANCE_ACCESS_KEY_SECRET")
+	ep, id, secret := os.Getenv("CONFORMANCE_MNS_ENDPOINT"), os.Getenv("CONFORMANCE_MNS_ACCESS_KEY_ID"), os.Getenv("CONFORMANCE_MNS_ACCESS_KEY_SECRET")
 	if ep == "" || id == "" || secret == "" {
-		t.Skip("MNS_CONFORMANCE_ENDPOINT, MNS_CONFORMANCE_ACCESS_KEY_ID, MNS_CONFORMANCE_ACCESS_KEY_SECRET not set")
+		t.Skip("CONFORMANCE_MNS_ENDPOINT, CONFORMANCE_MNS_ACCESS_KEY_ID, CONFORMANCE_MNS_ACCESS_KEY_SECRET not set")
 	}
-	token := os.Getenv("MNS_CONFORMANCE_SECURITY_TOKEN")
+	token := os.Getenv("CONFORMANCE_MNS_SECURITY_TOKEN")
 	mk := func(id, secret string) ali_mns.MNSClient {
 		return ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{EndPoint: ep, AccessKeyId: id, AccessKeySecret: secret, Token: token, TimeoutSecond: 40})
 	}

@@ -268,13 +268,13 @@ func TestCountersAndRecordsFollowTraffic(t *testing.T) {
 	tg.send(t, q, "a", 0)
 	_, _ = receive(tg.queue(q), 0)
 	_, _ = receive(tg.queue(q), 0)
-	got := map[Op]int{OpCreateQueue: tg.emu.Calls(OpCreateQueue), OpSendMessage: tg.emu.Calls(OpSendMessage), OpReceiveMessage: tg.emu.Calls(OpReceiveMessage)}
+	got := map[Op]int{OpCreateQueue: tg.emu.CallCount(OpCreateQueue), OpSendMessage: tg.emu.CallCount(OpSendMessage), OpReceiveMessage: tg.emu.CallCount(OpReceiveMessage)}
 	if d := cmp.Diff(map[Op]int{OpCreateQueue: 1, OpSendMessage: 1, OpReceiveMessage: 2}, got); d != "" {
 		t.Errorf("Calls mismatch (-want +got):\n%s", d)
 	}
-	recs := tg.emu.Requests()
+	recs := tg.emu.Calls()
 	last := recs[len(recs)-1]
-	if d := cmp.Diff(Request{Op: OpReceiveMessage, Method: "GET", Target: "/queues/" + q + "/messages", AccessKeyID: testID, Status: 404, Code: "MessageNotExist", Time: t0}, last); d != "" {
+	if d := cmp.Diff(Call{Op: OpReceiveMessage, Method: "GET", Target: "/queues/" + q + "/messages", AccessKeyID: testID, Status: 404, Code: "MessageNotExist", Time: t0}, last); d != "" {
 		t.Errorf("last record mismatch (-want +got):\n%s", d)
 	}
 }

@@ -37,7 +37,7 @@ type Server struct {
 	rng      *mathrand.Rand
 	seq      uint64
 	calls    map[Op]int
-	records  []Request
+	records  []Call
 	faults   faultTable
 	changed  chan struct{} // closed and replaced on every state change: wakes long polls
 	pollers  map[string]int
@@ -72,7 +72,7 @@ func newServer(opts ...Option) *Server {
 		topics:  map[string]*topic{},
 		rng:     mathrand.New(mathrand.NewSource(cfg.seed)),
 		calls:   map[Op]int{},
-		faults:  faultTable{scripted: map[Op][]Fault{}, rates: map[Op]faultRate{}},
+		faults:  newFaultTable(),
 		changed: make(chan struct{}),
 		pollers: map[string]int{},
 		hooks:   map[string]map[int]func(PublishedMessage){},

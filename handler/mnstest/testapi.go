@@ -9,8 +9,8 @@ import (
 	"iprodwatch/handler/clock"
 )
 
-// Request is the record of one request the emulator answered (or dropped).
-type Request struct {
+// Call is the record of one request the emulator answered (or dropped).
+type Call struct {
 	Op          Op
 	Method      string
 	Target      string // path and raw query as sent
@@ -24,21 +24,21 @@ type Request struct {
 func (s *Server) record(c *call, status int, code, note string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.records = append(s.records, Request{
+	s.records = append(s.records, Call{
 		Op: c.op, Method: c.r.Method, Target: requestTarget(c.r), AccessKeyID: c.authID,
 		Status: status, Code: code, Note: note, Time: s.clock.Now(),
 	})
 }
 
-// Requests returns a copy of every request record, oldest first.
-func (s *Server) Requests() []Request {
+// Calls returns a copy of every call's record, oldest first.
+func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.records...)
+	return append([]Call(nil), s.records...)
 }
 
-// Calls counts the requests routed to op, faulted and refused ones included.
-func (s *Server) Calls(op Op) int {
+// CallCount counts the requests routed to op, faulted and refused ones included.
+func (s *Server) CallCount(op Op) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[op]

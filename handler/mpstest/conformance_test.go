@@ -172,7 +172,7 @@ func TestSDKSubmitAndQueryFollowTheScriptedLifecycle(t *testing.T) {
 func TestSDKQueriesAFinishedJobOfTheRealAccount(t *testing.T) {
 	tg := realTarget()
 	if tg == nil || tg.jobID == "" {
-		t.Skip("set MPSTEST_REAL_REGION, MPSTEST_REAL_ACCESS_KEY_ID, MPSTEST_REAL_ACCESS_KEY_SECRET and MPSTEST_REAL_JOB_ID")
+		t.Skip("set CONFORMANCE_MPS_REGION, CONFORMANCE_MPS_ACCESS_KEY_ID, CONFORMANCE_MPS_ACCESS_KEY_SECRET and CONFORMANCE_MPS_JOB_ID")
 	}
 	resp, err := queryJob(tg.defaultClient(t), tg.jobID)
 	if err != nil {
@@ -187,11 +187,11 @@ func TestSDKQueriesAFinishedJobOfTheRealAccount(t *testing.T) {
 
 func TestSDKSubmitsToTheRealAccount(t *testing.T) {
 	tg := realTarget()
-	if tg == nil || os.Getenv("MPSTEST_REAL_SUBMIT") != "1" {
-		t.Skip("billable: set the MPSTEST_REAL_* credentials and MPSTEST_REAL_SUBMIT=1")
+	if tg == nil || os.Getenv("CONFORMANCE_MPS_BILLABLE") != "1" {
+		t.Skip("billable: set the CONFORMANCE_MPS_* credentials and CONFORMANCE_MPS_BILLABLE=1")
 	}
 	r := mts.CreateSubmitIProductionJobRequest()
-	r.FunctionName, r.Input, r.Output = parse.AlgorithmCover, os.Getenv("MPSTEST_REAL_INPUT"), os.Getenv("MPSTEST_REAL_OUTPUT")
+	r.FunctionName, r.Input, r.Output = parse.AlgorithmCover, os.Getenv("CONFORMANCE_MPS_INPUT"), os.Getenv("CONFORMANCE_MPS_OUTPUT")
 	sub, err := tg.defaultClient(t).SubmitIProductionJob(r)
 	if err != nil {
 		t.Fatalf("SubmitIProductionJob: %v", err)

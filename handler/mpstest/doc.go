@@ -38,9 +38,9 @@
 // The conformance suite runs against the real cloud when these variables are set (otherwise
 // only against the emulator):
 //
-//	MPSTEST_REAL_REGION, MPSTEST_REAL_ACCESS_KEY_ID, MPSTEST_REAL_ACCESS_KEY_SECRET  enable it
-//	MPSTEST_REAL_SECURITY_TOKEN  STS token for the key above (optional)
-//	MPSTEST_REAL_JOB_ID          a finished job of the account, for the read-only happy path
-//	MPSTEST_REAL_SUBMIT=1        also run SubmitIProductionJob (billable), with
-//	MPSTEST_REAL_INPUT, MPSTEST_REAL_OUTPUT  OSS URIs for the submitted Cover job
+//	CONFORMANCE_MPS_REGION, CONFORMANCE_MPS_ACCESS_KEY_ID, CONFORMANCE_MPS_ACCESS_KEY_SECRET  enable it
+//	CONFORMANCE_MPS_SECURITY_TOKEN  STS token for the key above (optional)
+//	CONFORMANCE_MPS_JOB_ID          a finished job of the account, for the read-only happy path
+//	CONFORMANCE_MPS_BILLABLE=1        also run SubmitIProductionJob (billable), with
+//	CONFORMANCE_MPS_INPUT, CONFORMANCE_MPS_OUTPUT  OSS URIs for the submitted Cover job
 package mpstest

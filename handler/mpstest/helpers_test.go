@@ -33,7 +33,7 @@ const (
 var epoch = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
 // target is where a test sends its calls: an emulator, or the real cloud when the
-// MPSTEST_REAL_* variables are set.
+// CONFORMANCE_MPS_* variables are set.
 type target struct {
 	srv            *Server // nil against the real cloud
 	clk            *clock.Manual
@@ -47,11 +47,11 @@ func (tg *target) real() bool { return tg.srv == nil }
 
 // realTarget returns the real cloud target, or nil when it is not configured.
 func realTarget() *target {
-	region, id, secret := os.Getenv("MPSTEST_REAL_REGION"), os.Getenv("MPSTEST_REAL_ACCESS_KEY_ID"), os.Getenv("MPSTEST_REAL_ACCESS_KEY_SECRET")
+	region, id, secret := os.Getenv("CONFORMANCE_MPS_REGION"), os.Getenv("CONFORMANCE_MPS_ACCESS_KEY_ID"), os.Getenv("CONFORMANCE_MPS_ACCESS_KEY_SECRET")
 	if region == "" || id == "" || secret == "" {
 		return nil
 	}
-	return &target{region: region, id: id, secret: secret, token: os.Getenv("MPSTEST_REAL_SECURITY_TOKEN"), jobID: os.Getenv("MPSTEST_REAL_JOB_ID")}
+	return &target{region: region, id: id, secret: secret, token: os.Getenv("CONFORMANCE_MPS_SECURITY_TOKEN"), jobID: os.Getenv("CONFORMANCE_MPS_JOB_ID")}
 }
 
 // newEmulator starts an emulator with the test keys on a manual clock at epoch; the wall clock

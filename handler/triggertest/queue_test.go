@@ -53,7 +53,7 @@ func TestQueueSourceDeletesWhatItConsumes(t *testing.T) {
 	if diff := cmp.Diff(ids, consumed); diff != "" {
 		t.Errorf("consumed ids (-want +got):\n%s", diff)
 	}
-	if got := c.srv.Calls(mnstest.OpBatchDeleteMessage); got != 1 {
+	if got := c.srv.CallCount(mnstest.OpBatchDeleteMessage); got != 1 {
 		t.Errorf("BatchDeleteMessage calls = %d, want 1", got)
 	}
 	if got := src.Stats().Consumed; got != 2 {
