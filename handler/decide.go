@@ -220,13 +220,16 @@ func (r Rules) again(in Input, d Decision, next parse.Check, delay time.Duration
 	return v
 }
 
-// timedOut is the timed-out event, built from the last answer, else from what the check says was
-// last seen.
+// timedOut is the timed-out event, built from the last answer, else (job nil) from what the check
+// says was last seen.
 func (r Rules) timedOut(c parse.Check, job *parse.Job, now time.Time, reason string) Verdict {
-	if job == nil && c.LastState != "" {
-		job = &parse.Job{JobID: c.JobID, FunctionName: c.Algorithm, State: c.LastState}
+	var e *parse.Event
+	var err error
+	if job != nil {
+		e, err = parse.NewTimedOutEvent(c.JobID, job, r.params(c, now))
+	} else {
+		e, err = parse.NewTimedOutEventFromCheck(c, r.params(c, now))
 	}
-	e, err := parse.NewTimedOutEvent(c.JobID, job, r.params(c, now))
 	if err != nil {
 		return deadLettered(c, "building the timed-out event: "+err.Error())
 	}

@@ -106,11 +106,32 @@ func NewTimedOutEvent(jobID string, last *Job, p Params) (*Event, error) {
 		e.Data = jobData(last, p.Checks)
 		seen = string(last.State)
 	}
-	e.Data.Error = &EventError{
-		Code:    "DeadlineExceeded",
-		Message: "no final state by the deadline; last state seen: " + seen,
-	}
+	e.Data.Error = deadlineExceeded(seen)
 	return e, nil
+}
+
+// NewTimedOutEventFromCheck builds the timed-out event when the last query brought no answer: what
+// the check message remembers of the job (its algorithm and the last state seen) stands in for it.
+func NewTimedOutEventFromCheck(c Check, p Params) (*Event, error) {
+	if err := ValidateJobID(c.JobID); err != nil {
+		return nil, err
+	}
+	if c.LastState.Final() {
+		return nil, fmt.Errorf("%w: job %s is %s", ErrFinal, c.JobID, c.LastState)
+	}
+	e := newEnvelope(c.JobID, OutcomeTimedOut, p)
+	e.Data = EventData{JobID: c.JobID, Files: []File{}, Checks: checks(p.Checks)}
+	seen := "none"
+	if c.LastState != "" {
+		e.Algorithm, e.Data.Algorithm, e.Data.State = c.Algorithm, c.Algorithm, c.LastState
+		seen = string(c.LastState)
+	}
+	e.Data.Error = deadlineExceeded(seen)
+	return e, nil
+}
+
+func deadlineExceeded(seen string) *EventError {
+	return &EventError{Code: "DeadlineExceeded", Message: "no final state by the deadline; last state seen: " + seen}
 }
 
 func newEnvelope(jobID string, o Outcome, p Params) *Event {

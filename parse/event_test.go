@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -213,5 +214,36 @@ func TestHugeMediaTimesStillEncode(t *testing.T) {
 	}
 	if err := mustValidator(t).Validate(b); err != nil {
 		t.Error(err)
+	}
+}
+
+// A timed-out event built from what the check remembers is the one built from an answer holding
+// only those fields.
+func TestATimedOutEventFromTheCheckIsTheOneFromItsLastState(t *testing.T) {
+	const job = "88c6ca184c0e432bbf5b665e2a15abcd"
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	p := parse.Params{Region: "cn-shanghai", Account: "1", Time: now, Checks: parse.Checks{Attempts: 7, FirstCheckedAt: now.Add(-24 * time.Hour), DetectedAt: now}}
+	for _, c := range []parse.Check{
+		{JobID: job, Algorithm: "Cover", LastState: parse.StateAnalysing},
+		{JobID: job},
+	} {
+		got, err := parse.NewTimedOutEventFromCheck(c, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last *parse.Job
+		if c.LastState != "" {
+			last = &parse.Job{JobID: job, FunctionName: c.Algorithm, State: c.LastState}
+		}
+		want, err := parse.NewTimedOutEvent(job, last, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("lastState %q (-want +got):\n%s", c.LastState, diff)
+		}
+	}
+	if _, err := parse.NewTimedOutEventFromCheck(parse.Check{JobID: job, LastState: parse.StateSuccess}, p); !errors.Is(err, parse.ErrFinal) {
+		t.Errorf("a final last state: %v, want ErrFinal", err)
 	}
 }

@@ -1,12 +1,13 @@
 package mnstest
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"iprodwatch/parse"
 )
 
 // Notification formats a subscription can ask for.
@@ -412,10 +413,8 @@ func (s *Server) notification(t *topic, sub *subscription, pm PublishedMessage) 
 	case FormatSimplified:
 		return pm.Body
 	case FormatJSON:
-		var b strings.Builder
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false) // the cloud does not write <, > and & as \u003c...
-		err := enc.Encode(jsonNotification{
+		// The cloud does not write <, > and & as \u003c... (parse.Marshal does not either).
+		b, err := parse.Marshal(jsonNotification{
 			TopicOwner: s.cfg.account, TopicName: t.name, Subscriber: s.cfg.account, SubscriptionName: sub.name,
 			MessageID: pm.MessageID, Message: pm.Body, MessageMD5: pm.MessageMD5, MessageTag: pm.Tag,
 			PublishTime: strconv.FormatInt(epochMillis(pm.PublishTime), 10),
@@ -423,7 +422,7 @@ func (s *Server) notification(t *topic, sub *subscription, pm PublishedMessage) 
 		if err != nil {
 			panic("mnstest: marshal notification: " + err.Error())
 		}
-		return strings.TrimSuffix(b.String(), "\n")
+		return string(b)
 	}
 	return string(marshalAnswer(xmlNotification{
 		TopicOwner: s.cfg.account, TopicName: t.name, Subscriber: s.cfg.account, SubscriptionName: sub.name,

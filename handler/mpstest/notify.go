@@ -3,13 +3,14 @@ package mpstest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"iprodwatch/parse"
 )
 
 // Notifier delivers a job notification to an MNS queue. Wire it to an MNS emulator (or a real
@@ -234,14 +235,12 @@ func optional(s string) *string {
 	return &s
 }
 
-// mustJSON marshals without HTML escaping (the cloud sends & < > as they are). Only values built
-// here are marshalled, so an error is a programming error.
+// mustJSON marshals without HTML escaping (the cloud sends & < > as they are; parse.Marshal). Only
+// values built here are marshalled, so an error is a programming error.
 func mustJSON(v any) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := parse.Marshal(v)
+	if err != nil {
 		panic(fmt.Sprintf("mpstest: marshal %T: %v", v, err))
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	return b
 }

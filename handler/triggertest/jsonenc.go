@@ -1,19 +1,14 @@
 package triggertest
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "iprodwatch/parse"
 
-// marshalCompact encodes v as compact JSON without Go's HTML escaping of <, > and &, which the
-// cloud's (non-Go) encoders do not do; event bodies are full of JSON and URLs.
+// marshalCompact encodes v as the cloud's (non-Go) encoders do: compact, without escaping <, > and &
+// (parse.Marshal, the one such encoder); event bodies are full of JSON and URLs.
 func marshalCompact(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := parse.Marshal(v)
+	if err != nil {
 		// Only our own structs of strings and numbers reach here.
 		panic("triggertest: encoding an event: " + err.Error())
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return b
 }
