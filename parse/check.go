@@ -23,7 +23,8 @@ var ErrBadMessage = errors.New("bad check message")
 type Check struct {
 	Version int    `json:"v"`
 	JobID   string `json:"jobId"`
-	// Attempt is the number of the check this message asks for: 1 for the first.
+	// Attempt is the number of the check this message asks for: 1 for the first. A message without
+	// one decodes as 0; the handler's Normalize, the one place a check is normalized, counts it as 1.
 	Attempt        int       `json:"attempt"`
 	FirstCheckedAt time.Time `json:"firstCheckedAt,omitzero"`
 	Deadline       time.Time `json:"deadline,omitzero"` // after it, the job is reported timed out
@@ -151,9 +152,6 @@ func decodeVersioned(b []byte, o object) (Request, error) {
 	}
 	if c.Failures > MaxAttempt {
 		return Request{}, badMessage("check message: failures %d is over %d", c.Failures, MaxAttempt)
-	}
-	if c.Attempt == 0 {
-		c.Attempt = 1
 	}
 	if c.LastState != "" && c.LastState != StateQueuing && c.LastState != StateAnalysing {
 		return Request{}, badMessage("check message: lastState %q is not a running state", c.LastState)
