@@ -1,6 +1,11 @@
 // Package handler is the iprodwatch function: it checks a job, re-queues its check message with a
-// computed delay while the job runs, and publishes the job's completion event when it ends. It owns
-// the decisions; SDK adapters behind small interfaces do the I/O.
+// computed delay while the job runs, and publishes the job's completion event when it ends.
+//
+// Read it in this order: Normalize (normalize.go) makes the check of any request; Decide
+// (decide.go), a pure function, turns the check and its query's answer into a Verdict that says
+// what is sent where and why; push.go and pull.go carry verdicts out through the ports (ports.go),
+// which handler/cloud implements over the SDKs and handler/memcloud in memory, both held to
+// handler/porttest's contract.
 package handler
 
 import (

@@ -6,8 +6,9 @@ import (
 )
 
 // The handler's view of the cloud: small interfaces, each method's errors classified as ErrTransient,
-// ErrConfig, ErrNoSuchJob or ErrTooLarge (anything else is treated as transient). Adapters neither
-// retry nor log; the handler does both.
+// ErrConfig, ErrNoSuchJob or ErrTooLarge (anything else is treated as transient; a cancelled
+// context comes back as it is). Adapters neither retry nor log; the handler does both.
+// handler/porttest is the contract, with a suite per port.
 
 // Jobs queries MPS.
 type Jobs interface {
