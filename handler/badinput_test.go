@@ -235,10 +235,14 @@ func badCases() []badCase {
 		{file: "responses/jobid-another-job.json", dead: []wantDead{deadCheck("asked for job " + job1 + ", answered for job " + job2)}},
 		{file: "responses/jobid-injection.json", dead: []wantDead{deadCheck("invalid job id")}, injected: injectLF},
 		{file: "responses/functionname-number.json", dead: []wantDead{deadCheck("FunctionName: want a string, got a number")}},
-		{file: "responses/array-body.json", dead: []wantDead{deadCheck("body is not a JSON object")}},
-		{file: "responses/empty-200.json", dead: []wantDead{deadCheck("empty body")}},
-		{file: "responses/proxy-page-200.html", dead: []wantDead{deadCheck("body is not a JSON object")}},
-		{file: "responses/gateway-502.html", status: 502, retried: 1, retryReason: `transient failure: MPS 502 without an API error body: "<html>\r\n<head><title>502 Bad Gateway`},
+		// Answers that are not the API's: retried (a proxy's page or a cut body says nothing about the job).
+		{file: "responses/array-body.json", retried: 1, retryReason: "not the API's answer: QueryIProductionJob: malformed QueryIProductionJob response: body is not a JSON object"},
+		{file: "responses/empty-200.json", retried: 1, retryReason: "not the API's answer: QueryIProductionJob: malformed QueryIProductionJob response: empty body"},
+		{file: "responses/proxy-page-200.html", retried: 1, retryReason: "not the API's answer: QueryIProductionJob: malformed QueryIProductionJob response: body is not a JSON object"},
+		{file: "responses/truncated-200.json", retried: 1, retryReason: "not the API's answer: QueryIProductionJob: malformed"},
+		{file: "responses/gateway-429.html", status: 429, retried: 1, retryReason: "throttled: MPS 429 without an API error body", check: throttledOnce},
+		{file: "responses/gateway-408.html", status: 408, retried: 1, retryReason: "not the API's answer: MPS 408 without an API error body"},
+		{file: "responses/gateway-502.html", status: 502, retried: 1, retryReason: `not the API's answer: MPS 502 without an API error body: "<html>\r\n<head><title>502 Bad Gateway`},
 		{file: "responses/code-number-500.json", status: 500, retried: 1, retryReason: "MPS answered an error the SDK could not read"},
 		{file: "responses/code-number-400.json", status: 400, retried: 1, retryReason: "MPS answered an error the SDK could not read"},
 		{file: "responses/forbidden-403.html", status: 403, wantErr: handler.ErrConfig},
@@ -532,6 +536,19 @@ func corpusFiles(t *testing.T) []string {
 // body base64.
 func hasControlChar(b []byte) bool {
 	return bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' })
+}
+
+// throttledOnce checks that the answer counted as throttled, which slows the instance's budget.
+func throttledOnce(t *testing.T, e *env) {
+	n := 0
+	for _, l := range e.logLines() {
+		if l["msg"] == "invocation" {
+			n += int(l["throttled"].(float64))
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d throttled answers counted, want 1", n)
+	}
 }
 
 // requeuedWithin checks the delay of the one re-queued check.

@@ -1,6 +1,8 @@
 package handler
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -170,6 +172,9 @@ func readAnswer(jobID string, a Answer) (*parse.Job, error) {
 	job, err := parse.DecodeJob(a.Body)
 	var none *parse.NoSuchJobError
 	switch {
+	case err != nil && !isObject(a.Body):
+		// Empty, cut, a proxy's page: nothing MPS said about the job, so it is asked again.
+		return nil, fmt.Errorf("%w: QueryIProductionJob: %w", ErrGarbled, err)
 	case errors.As(err, &none):
 		return nil, categorized(ErrNoSuchJob, fmt.Errorf("QueryIProductionJob: %w", err))
 	case err != nil:
@@ -180,6 +185,17 @@ func readAnswer(jobID string, a Answer) (*parse.Job, error) {
 	}
 	return job, nil
 }
+
+// isObject reports a body that is one whole JSON object: MPS's shape, however wrong its fields.
+func isObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
+// MaxGarbled is how many answers running that are not the API's (ErrGarbled) a check takes before
+// its message is dead-lettered with the last of them: with the backoff's 1-minute cap, some ten
+// minutes (about eight on average) of a proxy or gateway answering in MPS's place.
+const MaxGarbled = 20
 
 // retried decides after a failed query: the check comes back after a backoff that grows with
 // consecutive failures. Past the deadline and its grace the job is timed out with what was last
@@ -195,6 +211,9 @@ func (r Rules) retried(in Input, cause error) Verdict {
 	next := c
 	next.Attempt++
 	next.Failures++
+	if errors.Is(cause, ErrGarbled) && next.Failures >= MaxGarbled {
+		return deadLettered(c, fmt.Sprintf("%d answers running were not MPS's; the last: %v", next.Failures, cause))
+	}
 	return r.again(in, DecisionRetried, next, r.Policy.Backoff(next, in.Now, next.Failures, r.draw(next)), cause.Error())
 }
 

@@ -111,6 +111,16 @@ func decideCases() []decideCase {
 			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "unknown State"}},
 		{row: "unknown to MPS, an unreadable answer, or a malformed message: an answer about another job", answer: "VideoH2V/success.json", check: func(c *parse.Check) { c.JobID = someJob },
 			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "asked for job " + someJob}},
+		{row: "an answer that is not the API's: a 200 whose body is not a JSON object is retried", answer: "../bad/responses/proxy-page-200.html", at: time.Minute,
+			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "not the API's answer"},
+			next:  func(c *parse.Check) { c.Attempt, c.Failures = 4, 1 },
+			delay: [2]time.Duration{time.Second, 2 * time.Second}},
+		{row: "an answer that is not the API's: a gateway's page is retried", err: fmt.Errorf("%w: MPS 504 without an API error body", handler.ErrGarbled), at: time.Minute,
+			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "MPS 504"},
+			delay: [2]time.Duration{time.Second, 2 * time.Second}},
+		{row: "an answer that is not the API's: MaxGarbled running are dead-lettered", err: fmt.Errorf("%w: MPS 504 without an API error body", handler.ErrGarbled),
+			at: time.Minute, check: func(c *parse.Check) { c.Failures = handler.MaxGarbled - 1 },
+			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "20 answers running were not MPS's; the last: transient failure: not the API's answer: MPS 504"}},
 		{row: "unreachable: retried with a backoff, failures + 1", err: fmt.Errorf("%w: MPS 503", handler.ErrTransient), at: time.Minute,
 			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "MPS 503"},
 			next:  func(c *parse.Check) { c.Attempt, c.Failures = 4, 1 },
@@ -146,7 +156,10 @@ func TestDecide(t *testing.T) {
 			var a handler.Answer
 			id := someJob
 			if tt.answer != "" {
-				a, id = answer(t, tt.answer)
+				var about string
+				if a, about = answer(t, tt.answer); about != "" {
+					id = about
+				}
 			}
 			a.Err = tt.err
 			c := running(id)

@@ -18,6 +18,9 @@ var (
 	// ErrThrottled is MPS refusing a call for the quota; it is transient, and it also slows this
 	// instance down.
 	ErrThrottled = fmt.Errorf("%w: throttled", ErrTransient)
+	// ErrGarbled is an answer that is not the API's: a gateway's page (408, 5xx) or a 200 whose
+	// body is empty, cut or not a JSON object. It is transient, for MaxGarbled tries running.
+	ErrGarbled = fmt.Errorf("%w: not the API's answer", ErrTransient)
 	// ErrNoSuchJob is MPS saying it has no such job for this account.
 	ErrNoSuchJob = errors.New("no such job")
 	// ErrTooLarge is a message over the MNS size limit.

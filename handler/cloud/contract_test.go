@@ -77,9 +77,10 @@ func (e *world) AddJob(t *testing.T, id, algorithm string, final bool) {
 
 func (e *world) FailNextQuery(t *testing.T, id string, f porttest.Fault) {
 	fault := map[porttest.Fault]mpstest.Fault{
-		porttest.Throttled:   {Error: mpstest.ErrThrottling()},
-		porttest.Unavailable: {Error: mpstest.ErrServiceUnavailable()},
-		porttest.GatewayPage: {RawStatus: 502, RawBody: []byte("<html><body><h1>502 Bad Gateway</h1></body></html>")},
+		porttest.Throttled:        {Error: mpstest.ErrThrottling()},
+		porttest.Unavailable:      {Error: mpstest.ErrServiceUnavailable()},
+		porttest.GatewayPage:      {RawStatus: 502, RawBody: []byte("<html><body><h1>502 Bad Gateway</h1></body></html>")},
+		porttest.GatewayThrottled: {RawStatus: 429, RawBody: []byte("<html><body><h1>429 Too Many Requests</h1></body></html>")},
 	}[f]
 	e.w.MPS.FailNext(mpstest.ActionQuery, id, 1, fault)
 }

@@ -137,8 +137,16 @@ func classifyMPS(err error) error {
 		msg := fmt.Sprintf("MPS %d %s: %s (RequestId %s)", se.HttpStatus(), se.ErrorCode(), redactMessage(se.Message()), se.RequestId())
 		if se.ErrorCode() == "" {
 			// Not an API error (a gateway's HTML page, which the SDK hands over whole as the
-			// message): say so, and quote only its start into the reason and the log.
+			// message): say so, and quote only its start into the reason and the log. A gateway's
+			// 429 is the quota; its 408 and 5xx say nothing about the request; any other status is
+			// read as the request's fault, as an API answer would be (a wrong endpoint's 404).
 			msg = fmt.Sprintf("MPS %d without an API error body: %.80q", se.HttpStatus(), se.Message())
+			switch st := se.HttpStatus(); {
+			case st == 429:
+				return classify(handler.ErrThrottled, msg, se)
+			case st == 408 || st >= 500:
+				return classify(handler.ErrGarbled, msg, se)
+			}
 		}
 		if cat, ok := mpsCodes[se.ErrorCode()]; ok {
 			return classify(cat, msg, se)

@@ -44,9 +44,10 @@ func (w *world) AddJob(_ *testing.T, id, algorithm string, final bool) {
 
 func (w *world) FailNextQuery(_ *testing.T, id string, f porttest.Fault) {
 	err := map[porttest.Fault]error{
-		porttest.Throttled:   fmt.Errorf("%w: Throttling", handler.ErrThrottled),
-		porttest.Unavailable: fmt.Errorf("%w: 503 ServiceUnavailable", handler.ErrTransient),
-		porttest.GatewayPage: fmt.Errorf("%w: 502 without an API error body", handler.ErrTransient),
+		porttest.Throttled:        fmt.Errorf("%w: Throttling", handler.ErrThrottled),
+		porttest.Unavailable:      fmt.Errorf("%w: 503 ServiceUnavailable", handler.ErrTransient),
+		porttest.GatewayPage:      fmt.Errorf("%w: 502 without an API error body", handler.ErrGarbled),
+		porttest.GatewayThrottled: fmt.Errorf("%w: 429 without an API error body", handler.ErrThrottled),
 	}[f]
 	w.c.FailNext(id, err)
 }

@@ -36,9 +36,10 @@ type Fault int
 
 // The faults.
 const (
-	Throttled   Fault = iota + 1 // the quota: a Throttling answer
-	Unavailable                  // a 5xx with an API error body
-	GatewayPage                  // a gateway's HTML error page instead of the API's answer
+	Throttled        Fault = iota + 1 // the quota: a Throttling answer
+	Unavailable                       // a 5xx with an API error body
+	GatewayPage                       // a gateway's HTML 502 page instead of the API's answer
+	GatewayThrottled                  // a gateway's HTML 429 page
 )
 
 // Published is one message on a topic.
@@ -133,7 +134,8 @@ func RunJobsTests(t *testing.T, h Harness) {
 	}{
 		{"throttling is ErrThrottled, which is transient", Throttled, handler.ErrThrottled},
 		{"a 5xx is transient, not throttled", Unavailable, handler.ErrTransient},
-		{"a gateway's HTML page is transient", GatewayPage, handler.ErrTransient},
+		{"a gateway's HTML page is ErrGarbled, which is transient", GatewayPage, handler.ErrGarbled},
+		{"a gateway's 429 page is ErrThrottled", GatewayThrottled, handler.ErrThrottled},
 	}
 	for _, tt := range faults {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,7 +147,7 @@ func RunJobsTests(t *testing.T, h Harness) {
 			if !errors.Is(err, handler.ErrTransient) {
 				t.Errorf("QueryJob: %v is not transient", err)
 			}
-			if tt.f != Throttled && errors.Is(err, handler.ErrThrottled) {
+			if tt.class != handler.ErrThrottled && errors.Is(err, handler.ErrThrottled) {
 				t.Errorf("QueryJob: %v is throttled", err)
 			}
 			if _, err := w.Clients(t).Jobs.QueryJob(ctx, jobA); err != nil {
