@@ -192,6 +192,11 @@ func badCases() []badCase {
 		{file: "payloads/huge-attempt-maxint.json", dead: []wantDead{dead("attempt 9223372036854775807 is over")}},
 		{file: "payloads/huge-expectedseconds-1e309.json", dead: []wantDead{dead("cannot unmarshal number 1e309", "Check.expectedSeconds")}},
 		{file: "payloads/good-huge-expectedseconds-1e308.json", requeued: 1, check: requeuedWithin(5*time.Second, 5*time.Minute)},
+		// Times from a producer's clock, bounded by ours.
+		{file: "payloads/firstcheckedat-year-9999.json", requeued: 1, check: nextCheckStartsNow},
+		{file: "payloads/firstcheckedat-offset-past-9999.json", requeued: 1, check: nextCheckStartsNow},
+		{file: "payloads/firstcheckedat-clock-ahead.json", requeued: 1, check: nextCheckStartsNow},
+		{file: "payloads/firstcheckedat-1999.json", dead: []wantDead{{reason: []string{"firstCheckedAt 1999-01-01T00:00:00Z is", "before now"}, whole: true, jobID: job2}}},
 		{file: "payloads/huge-deadline-year-99999.json", dead: []wantDead{dead(`deadline: parsing time "99999-01-01T00:00:00Z"`)}},
 
 		// Deeply nested JSON: past encoding/json's limit of 10000 levels, and just under it.
@@ -536,6 +541,28 @@ func corpusFiles(t *testing.T) []string {
 // body base64.
 func hasControlChar(b []byte) bool {
 	return bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' })
+}
+
+// nextCheckStartsNow checks that a check whose times lie in the future was re-queued as one that
+// started now: its deadline counted from our clock, not the producer's.
+func nextCheckStartsNow(t *testing.T, e *env) {
+	now := e.clk.Now()
+	var found bool
+	for _, m := range e.w.MNS.Messages(handlertest.CheckQueue) {
+		req, err := parse.DecodeCheck([]byte(m.Body))
+		if err != nil || req.Check.JobID != job2 {
+			continue
+		}
+		found = true
+		c := req.Check
+		if !c.FirstCheckedAt.Equal(now) || !c.Deadline.Equal(now.Add(24*time.Hour)) || c.StateSince.After(now) {
+			t.Errorf("next check firstCheckedAt %v, deadline %v, stateSince %v; want %v, %v and not after it",
+				c.FirstCheckedAt, c.Deadline, c.StateSince, now, now.Add(24*time.Hour))
+		}
+	}
+	if !found {
+		t.Error("no next check of job2 on the check queue")
+	}
 }
 
 // throttledOnce checks that the answer counted as throttled, which slows the instance's budget.

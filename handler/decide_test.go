@@ -278,6 +278,18 @@ func TestCopiesInOneDeliveryAreMerged(t *testing.T) {
 	}
 }
 
+func TestNormalizeRefusesAFirstCheckNoChainCouldHave(t *testing.T) {
+	now := t0
+	req := parse.Request{Check: parse.Check{JobID: job1, Attempt: 3, FirstCheckedAt: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	if _, err := handler.Normalize(req, handler.Delivery{}, now, 24*time.Hour); !errors.Is(err, parse.ErrBadMessage) || !strings.Contains(err.Error(), "firstCheckedAt 1999-01-01T00:00:00Z") {
+		t.Errorf("Normalize = %v, want a bad message naming firstCheckedAt", err)
+	}
+	req.Check.FirstCheckedAt = now.Add(-24*time.Hour - handler.MaxCheckAge + time.Minute)
+	if _, err := handler.Normalize(req, handler.Delivery{}, now, 24*time.Hour); err != nil {
+		t.Errorf("a check just inside the oldest a chain can be: %v", err)
+	}
+}
+
 func TestNormalize(t *testing.T) {
 	now := t0.Add(time.Hour)
 	enq, deq := t0.Add(-10*time.Minute), t0.Add(-5*time.Minute)
@@ -307,13 +319,28 @@ func TestNormalize(t *testing.T) {
 			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1}, Origin: parse.OriginSubmit},
 			handler.Delivery{Pull: true, DequeueCount: 1, EnqueuedAt: deq, FirstDequeueAt: enq},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: enq, Deadline: enq.Add(24 * time.Hour)}},
+		{"a producer's clock ahead: the first check and the state's start are now",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 2, FirstCheckedAt: now.Add(90 * 24 * time.Hour), StateSince: now.Add(time.Hour), LastState: parse.StateQueuing}},
+			handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 2, FirstCheckedAt: now, StateSince: now, LastState: parse.StateQueuing, Deadline: now.Add(24 * time.Hour)}},
+		{"a state's start before the first check is the first check",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 2, FirstCheckedAt: t0, StateSince: t0.Add(-time.Hour), LastState: parse.StateQueuing}},
+			handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 2, FirstCheckedAt: t0, StateSince: t0, LastState: parse.StateQueuing, Deadline: t0.Add(24 * time.Hour)}},
+		{"pull mode: a producer's first check later than the send is the send",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now.Add(2 * time.Hour)}, Origin: parse.OriginCheck},
+			handler.Delivery{Pull: true, DequeueCount: 1, EnqueuedAt: enq},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: enq, Deadline: enq.Add(24 * time.Hour)}},
 		{"pull mode: without MNS's times, now",
 			parse.Request{Check: parse.Check{JobID: job1}, Origin: parse.OriginSubmit}, handler.Delivery{Pull: true},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := handler.Normalize(tt.req, tt.d, now, 24*time.Hour)
+			got, err := handler.Normalize(tt.req, tt.d, now, 24*time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"fmt"
 	"time"
 
 	"iprodwatch/parse"
@@ -19,19 +20,27 @@ type Delivery struct {
 	FirstDequeueAt time.Time
 }
 
+// MaxCheckAge is how far before now a check's first check may lie, beyond the deadline: the
+// longest a check message can wait in a queue (MNS keeps a message at most 7 days). Older is no
+// chain that can exist: a producer's clock far behind, and a dead letter.
+const MaxCheckAge = 7 * 24 * time.Hour
+
 // Normalize is the one place a decoded request becomes the check Decide works on: its attempt, its
-// first check and its deadline. A submitter may shorten the deadline, never lengthen it: past the
+// first check and its deadline. The times in a message come from a producer's clock, so they are
+// bounded by ours before they drive a deadline: a first check (or a state's start) in the future is
+// taken as now, and one older than the deadline plus MaxCheckAge is an error (the message is
+// dead-lettered with it). A submitter may shorten the deadline, never lengthen it: past the
 // configured one the check queue's retention (and the quota) were not planned for it.
-func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Duration) parse.Check {
+func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Duration) (parse.Check, error) {
 	c := req.Check
 	if d.Pull {
 		c.Attempt = max(d.DequeueCount, 1)
-		// MNS counts retention from the send: the deadline counts from there too, not from the
-		// first receive, which a backlog can delay.
-		if c.FirstCheckedAt.IsZero() {
-			c.FirstCheckedAt = d.EnqueuedAt
-			if c.FirstCheckedAt.IsZero() || (!d.FirstDequeueAt.IsZero() && d.FirstDequeueAt.Before(c.FirstCheckedAt)) {
-				c.FirstCheckedAt = d.FirstDequeueAt
+		// MNS counts retention from the send: the deadline counts from there too (or from the
+		// first receive, when that is earlier by MNS's own clock), not from a later receive, which
+		// a backlog can delay, nor from a producer's clock ahead of MNS's.
+		for _, t := range []time.Time{d.EnqueuedAt, d.FirstDequeueAt} {
+			if !t.IsZero() && (c.FirstCheckedAt.IsZero() || t.Before(c.FirstCheckedAt)) {
+				c.FirstCheckedAt = t
 			}
 		}
 	}
@@ -41,11 +50,21 @@ func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Durat
 	if c.Attempt < 1 {
 		c.Attempt = 1
 	}
-	if c.FirstCheckedAt.IsZero() {
+	if c.FirstCheckedAt.IsZero() || c.FirstCheckedAt.After(now) {
 		c.FirstCheckedAt = now
+	}
+	if oldest := now.Add(-deadline - MaxCheckAge); c.FirstCheckedAt.Before(oldest) {
+		return c, fmt.Errorf("%w: firstCheckedAt %s is %v before now, more than the deadline %v and the %v a message can wait: a producer's clock is wrong",
+			parse.ErrBadMessage, c.FirstCheckedAt.UTC().Format(time.RFC3339), now.Sub(c.FirstCheckedAt).Round(time.Hour), deadline, MaxCheckAge)
+	}
+	if c.StateSince.After(now) {
+		c.StateSince = now
+	}
+	if !c.StateSince.IsZero() && c.StateSince.Before(c.FirstCheckedAt) {
+		c.StateSince = c.FirstCheckedAt
 	}
 	if limit := c.FirstCheckedAt.Add(deadline); c.Deadline.IsZero() || c.Deadline.After(limit) {
 		c.Deadline = limit
 	}
-	return c
+	return c, nil
 }

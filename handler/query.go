@@ -12,7 +12,10 @@ import (
 // decides. Everything around Decide here is I/O.
 func (inv *invocation) check(ctx context.Context, cl *Clients, req parse.Request, d Delivery) Verdict {
 	h := inv.h
-	c := Normalize(req, d, h.clock.Now(), h.cfg.Deadline)
+	c, err := Normalize(req, d, h.clock.Now(), h.cfg.Deadline)
+	if err != nil {
+		return deadLettered(c, err.Error())
+	}
 	a := inv.query(ctx, cl, c.JobID)
 	return Decide(h.rules, Input{Check: c, Pull: d.Pull, Answer: a, Now: h.clock.Now()})
 }
