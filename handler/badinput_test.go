@@ -128,7 +128,7 @@ func badCases() []badCase {
 		{file: "payloads/oversized-garbage.txt", dead: []wantDead{dead("neither JSON nor base64")}},
 		{file: "payloads/oversized-escapes.json", dead: []wantDead{dead(`invalid job id "not a job id"`)}},
 		{file: "payloads/oversized-line-separators.json", dead: []wantDead{dead(`invalid job id "not a job id"`)}},
-		{file: "payloads/oversized-requeue.json", dead: []wantDead{{reason: []string{"next check message", "over the 65536 an MNS message holds"}, whole: true, jobID: job2}}},
+		{file: "payloads/oversized-requeue.json", requeued: 1, check: userDataOmitted},
 
 		// Invalid UTF-8 and binary.
 		{file: "payloads/utf8-invalid-jobid.bin", dead: []wantDead{dead("invalid job id")}},
@@ -215,7 +215,7 @@ func badCases() []badCase {
 		{file: "bodies/json-string-of-garbage.json", dead: []wantDead{dead("neither JSON nor base64")}},
 		{file: "bodies/at-the-size-limit.json", dead: []wantDead{dead("invalid job id")}},
 		{file: "bodies/escapes-near-the-limit.json", dead: []wantDead{dead(`invalid job id "x y"`)}},
-		{file: "bodies/requeue-grows-past-the-limit.json", dead: []wantDead{{reason: []string{"over the 65536 an MNS message holds"}, whole: true, jobID: job2}}},
+		{file: "bodies/requeue-grows-past-the-limit.json", requeued: 1, check: userDataOmitted},
 
 		// QueryIProductionJob answers.
 		{file: "responses/state-cancelled.json", dead: []wantDead{deadCheck(`unknown State "Cancelled"`)}},
@@ -541,6 +541,20 @@ func corpusFiles(t *testing.T) []string {
 // body base64.
 func hasControlChar(b []byte) bool {
 	return bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' })
+}
+
+// userDataOmitted checks that a check too large for its userData was re-queued without it,
+// flagged: the job outlives its userData.
+func userDataOmitted(t *testing.T, e *env) {
+	var omitted int
+	for _, m := range e.w.MNS.Messages(handlertest.CheckQueue) {
+		if req, err := parse.DecodeCheck([]byte(m.Body)); err == nil && req.Check.UserDataOmitted && req.Check.UserData == nil && len(m.Body) < 1024 {
+			omitted++
+		}
+	}
+	if omitted != 1 {
+		t.Errorf("%d re-queued checks without their userData, want 1", omitted)
+	}
 }
 
 // nextCheckStartsNow checks that a check whose times lie in the future was re-queued as one that

@@ -226,13 +226,20 @@ func (r Rules) again(in Input, d Decision, next parse.Check, delay time.Duration
 		return v
 	}
 	body, err := parse.EncodeCheck(next)
+	if err == nil && len(body) > r.MaxMessage && next.UserData != nil {
+		// The chain's own fields grew a body that fit when it came. The job outlives its
+		// userData: the event takes userData from MPS's answer, so the copy here can go.
+		next.UserData, next.UserDataOmitted = nil, true
+		v.Next = &next
+		body, err = parse.EncodeCheck(next)
+	}
 	switch {
 	case err != nil:
 		return deadLettered(in.Check, "encoding the next check message: "+err.Error())
 	case len(body) > r.MaxMessage:
-		// The chain's own fields grew a body that fit when it came: no later try can send it,
-		// and failing the invocation would have the trigger deliver it again and again.
-		return deadLettered(in.Check, fmt.Sprintf("%v: the next check message of job %s would be %d bytes, over the %d an MNS message holds (userData too large)",
+		// No later try can send it, and failing the invocation would have the trigger deliver
+		// it again and again.
+		return deadLettered(in.Check, fmt.Sprintf("%v: the next check message of job %s would be %d bytes, over the %d an MNS message holds",
 			ErrTooLarge, next.JobID, len(body), r.MaxMessage))
 	}
 	v.Body = body

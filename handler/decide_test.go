@@ -136,11 +136,20 @@ func decideCases() []decideCase {
 		{row: "final, with an event over 64 KiB: dead-lettered when even compacted it does not fit", answer: "VideoH2V/success.json", at: time.Minute,
 			rules: func(r *handler.Rules) { r.MaxMessage = 200 },
 			want:  handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "message too large: event of job"}},
-		{row: "running, with a next check message over 64 KiB: dead-lettered", answer: "VideoH2V/analysing.json", at: time.Minute,
+		{row: "running, with a next check message over 64 KiB: re-queued without its userData, flagged", answer: "VideoH2V/analysing.json", at: time.Minute,
 			check: func(c *parse.Check) {
 				c.UserData = json.RawMessage(`"` + strings.Repeat("u", handler.MaxMessage-100) + `"`)
 			},
-			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "the next check message of job"}},
+			want: handler.Record{Decision: handler.DecisionRequeued, Attempt: 3, NextAttempt: 4},
+			next: func(c *parse.Check) {
+				c.Attempt, c.LastState, c.StateSince = 4, parse.StateAnalysing, t0.Add(time.Minute)
+				c.UserData, c.UserDataOmitted = nil, true
+			},
+			delay: [2]time.Duration{5 * time.Second, 5 * time.Minute}},
+		{row: "running, with a next check message over 64 KiB: dead-lettered when it does not fit even without userData", answer: "VideoH2V/analysing.json", at: time.Minute,
+			rules: func(r *handler.Rules) { r.MaxMessage = 200 },
+			check: func(c *parse.Check) { c.UserData = json.RawMessage(`{"tenant":"acme"}`) },
+			want:  handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "the next check message of job"}},
 		{row: "running, with a next check message over 64 KiB: pull mode defers it (the body is never sent again)", answer: "VideoH2V/analysing.json", at: time.Minute, pull: true,
 			check: func(c *parse.Check) {
 				c.UserData = json.RawMessage(`"` + strings.Repeat("u", handler.MaxMessage-100) + `"`)

@@ -36,8 +36,11 @@ type Check struct {
 	StateSince time.Time `json:"stateSince,omitzero"`
 	// Failures counts consecutive transient failures (throttling, 5xx, timeouts) of this check.
 	Failures int `json:"failures,omitempty"`
-	// UserData is the submitter's own data, carried from check to check untouched.
+	// UserData is the submitter's own data, carried from check to check untouched while the
+	// message has room for it (the event's userData comes from MPS's answer, not from here).
 	UserData json.RawMessage `json:"userData,omitempty"`
+	// UserDataOmitted says a re-queue left UserData out: with it the check would not fit a message.
+	UserDataOmitted bool `json:"userDataOmitted,omitempty"`
 	// Callback is reserved for workflow callbacks (a CloudFlow task token); carried, not acted on.
 	Callback json.RawMessage `json:"callback,omitempty"`
 }
