@@ -122,7 +122,7 @@ func Decide(r Rules, in Input) Verdict {
 	}
 	next := c
 	next.Attempt++
-	next.Failures = 0
+	next.Failures, next.FailingSince = 0, time.Time{}
 	next.Algorithm = job.FunctionName
 	if job.State != c.LastState {
 		next.LastState, next.StateSince = job.State, in.Now
@@ -199,18 +199,23 @@ const MaxGarbled = 20
 
 // retried decides after a failed query: the check comes back after a backoff that grows with
 // consecutive failures. Past the deadline and its grace the job is timed out with what was last
-// seen, once the query has failed at least three times running (a check that arrives late is not
-// timed out by one throttled answer), or past three graces whatever the count (pull mode keeps no
-// count).
+// seen only after a run of failures that is both long and old: three or more running, the first of
+// them LastQueryGrace ago or more. A check that arrives late (a backlog draining) is therefore never
+// timed out by one throttled answer. Pull mode keeps no count (the body is never rewritten), so
+// there a failure three graces past the deadline times the job out.
 func (r Rules) retried(in Input, cause error) Verdict {
 	c := in.Check
 	late := in.Now.Sub(c.Deadline)
-	if (late >= LastQueryGrace && c.Failures >= 2) || late >= 3*LastQueryGrace {
+	failing := !c.FailingSince.IsZero() && in.Now.Sub(c.FailingSince) >= LastQueryGrace
+	if (late >= LastQueryGrace && c.Failures >= 2 && failing) || (in.Pull && late >= 3*LastQueryGrace) {
 		return r.timedOut(c, nil, in.Now, "last query failed: "+cause.Error())
 	}
 	next := c
 	next.Attempt++
 	next.Failures++
+	if next.FailingSince.IsZero() {
+		next.FailingSince = in.Now
+	}
 	if errors.Is(cause, ErrGarbled) && next.Failures >= MaxGarbled {
 		return deadLettered(c, fmt.Sprintf("%d answers running were not MPS's; the last: %v", next.Failures, cause))
 	}

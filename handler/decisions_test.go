@@ -216,3 +216,17 @@ func TestASubmitterMayShortenTheDeadlineButNotLengthenIt(t *testing.T) {
 		t.Errorf("re-queued deadline %v, want the configured %v", req.Check.Deadline, want)
 	}
 }
+
+// A check that arrives long after its deadline (a backlog draining) is not timed out by one
+// throttled answer: the job ended, and the next query says so.
+func TestALateCheckIsNotTimedOutByOneThrottledAnswer(t *testing.T) {
+	e := newEnv(t, handlertest.Options{})
+	e.seed(job1, "ImageH2V", mpstest.Script{Done: time.Second}, false)
+	first := t0.Add(-24*time.Hour - 35*time.Minute)
+	e.send(`{"v":1,"jobId":"` + job1 + `","attempt":40,"firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing","algorithm":"ImageH2V"}`)
+	e.w.MPS.FailNext(mpstest.ActionQuery, job1, 1, mpstest.Fault{Error: mpstest.ErrThrottling()})
+	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 100, e.queueTrigger())
+	if evs := e.eventsFor(job1); evs[0].Outcome != parse.OutcomeSucceeded {
+		t.Errorf("the first event is %s, want succeeded: a single throttled answer timed a finished job out", evs[0].Outcome)
+	}
+}

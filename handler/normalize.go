@@ -57,11 +57,13 @@ func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Durat
 		return c, fmt.Errorf("%w: firstCheckedAt %s is %v before now, more than the deadline %v and the %v a message can wait: a producer's clock is wrong",
 			parse.ErrBadMessage, c.FirstCheckedAt.UTC().Format(time.RFC3339), now.Sub(c.FirstCheckedAt).Round(time.Hour), deadline, MaxCheckAge)
 	}
-	if c.StateSince.After(now) {
-		c.StateSince = now
-	}
-	if !c.StateSince.IsZero() && c.StateSince.Before(c.FirstCheckedAt) {
-		c.StateSince = c.FirstCheckedAt
+	for _, t := range []*time.Time{&c.StateSince, &c.FailingSince} {
+		if t.After(now) {
+			*t = now
+		}
+		if !t.IsZero() && t.Before(c.FirstCheckedAt) {
+			*t = c.FirstCheckedAt
+		}
 	}
 	if limit := c.FirstCheckedAt.Add(deadline); c.Deadline.IsZero() || c.Deadline.After(limit) {
 		c.Deadline = limit

@@ -36,6 +36,9 @@ type Check struct {
 	StateSince time.Time `json:"stateSince,omitzero"`
 	// Failures counts consecutive transient failures (throttling, 5xx, timeouts) of this check.
 	Failures int `json:"failures,omitempty"`
+	// FailingSince is when the run of Failures began: a job is timed out after failed queries only
+	// once they have failed for long enough, not on a count alone.
+	FailingSince time.Time `json:"failingSince,omitzero"`
 	// UserData is the submitter's own data, carried from check to check untouched while the
 	// message has room for it (the event's userData comes from MPS's answer, not from here).
 	UserData json.RawMessage `json:"userData,omitempty"`
@@ -131,7 +134,7 @@ func decodeCheck(body []byte, layers int) (Request, error) {
 
 func decodeVersioned(b []byte, o object) (Request, error) {
 	// time.Time's own errors do not say which field they are about; these do.
-	for _, name := range []string{"firstCheckedAt", "deadline", "stateSince"} {
+	for _, name := range []string{"firstCheckedAt", "deadline", "stateSince", "failingSince"} {
 		if raw := o.get(name); raw != nil {
 			var t time.Time
 			if err := json.Unmarshal(raw, &t); err != nil {
@@ -273,6 +276,6 @@ func badMessage(format string, args ...any) error {
 // EncodeCheck writes a check message; the handler sends it to the check queue as plain text.
 func EncodeCheck(c Check) ([]byte, error) {
 	c.Version = CheckVersion
-	c.FirstCheckedAt, c.Deadline, c.StateSince = c.FirstCheckedAt.UTC(), c.Deadline.UTC(), c.StateSince.UTC()
+	c.FirstCheckedAt, c.Deadline, c.StateSince, c.FailingSince = c.FirstCheckedAt.UTC(), c.Deadline.UTC(), c.StateSince.UTC(), c.FailingSince.UTC()
 	return encode(c, "")
 }
