@@ -41,8 +41,8 @@ func newCore(t *testing.T) *core {
 	}
 	c := &core{t: t, clk: clock.NewManual(t0)}
 	c.cloud = memcloud.New(c.clk)
-	c.cloud.CreateQueue("check", 7*24*time.Hour, 30*time.Second)
-	c.cloud.CreateQueue("dlq", 7*24*time.Hour, 30*time.Second)
+	c.cloud.CreateQueue("check", memcloud.QueueConfig{Retention: 7 * 24 * time.Hour, Visibility: 30 * time.Second})
+	c.cloud.CreateQueue("dlq", memcloud.QueueConfig{Retention: 7 * 24 * time.Hour, Visibility: 30 * time.Second})
 	c.cloud.CreateTopic("events")
 	c.h = handler.New(cfg, c.cloud.Connector(), handler.WithClock(c.clk), handler.WithLogger(slogTo(&handlertest.Buffer{})),
 		handler.WithObserver(func(r handler.Record) {

@@ -16,7 +16,7 @@ const maxReason = 4 << 10
 func (inv *invocation) deadLetter(ctx context.Context, cl *Clients, m parse.Message, v Verdict) error {
 	v.Reason = parse.Cut(v.Reason, maxReason)
 	dl := deadLetter{V: 1, Reason: v.Reason, Trigger: inv.trigger, MessageID: m.ID, JobID: v.Check.JobID, At: inv.h.clock.Now().UTC()}
-	b, err := fitDeadLetter(dl, m.Body)
+	b, err := fitDeadLetter(dl, m.Body, inv.maxDeadLetter)
 	if err != nil {
 		return err
 	}
@@ -40,13 +40,13 @@ type deadLetter struct {
 	BodyTruncated bool      `json:"bodyTruncated,omitempty"`
 }
 
-// fitDeadLetter encodes dl with as much of body as fits one MNS message. The original body is kept
+// fitDeadLetter encodes dl with as much of body as fits limit, the dead-letter queue's message size. The original body is kept
 // as text when it is valid UTF-8 without control characters, else as base64. The cut is made on the
 // encoded size: JSON escaping makes a body of quotes or backslashes twice as long, and base64 a
 // third longer. A text body is cut on a character boundary so that it stays text.
-func fitDeadLetter(dl deadLetter, body []byte) ([]byte, error) {
+func fitDeadLetter(dl deadLetter, body []byte, limit int) ([]byte, error) {
 	text := utf8.Valid(body) && !hasControl(body)
-	keep := min(len(body), MaxMessage)
+	keep := min(len(body), limit)
 	for {
 		part := body[:keep]
 		if text {
@@ -59,11 +59,11 @@ func fitDeadLetter(dl deadLetter, body []byte) ([]byte, error) {
 		}
 		dl.BodyTruncated = len(part) < len(body)
 		b, err := parse.Marshal(dl)
-		if err != nil || len(b) <= MaxMessage || len(part) == 0 {
+		if err != nil || len(b) <= limit || len(part) == 0 {
 			return b, err
 		}
 		// Shrink by the overshoot, and a little more so that few rounds are needed.
-		keep = min(len(part)-1, len(part)*MaxMessage/len(b)*15/16)
+		keep = min(len(part)-1, len(part)*limit/len(b)*15/16)
 	}
 }
 
@@ -75,4 +75,11 @@ func hasControl(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// refused is Refused, and the instance forgets the limits it read: the queue or topic said
+// otherwise, so the next invocation reads them again.
+func (inv *invocation) refused(v Verdict, err error) Verdict {
+	inv.h.sizes.forget()
+	return Refused(v, err)
 }

@@ -25,7 +25,7 @@ func TestADeadLetterFitsOneMessageHoweverItsBodyEscapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := fitDeadLetter(deadLetter{V: 1, Reason: strings.Repeat(`"`, 4<<10), Trigger: "direct"}, []byte(tt.body))
+			b, err := fitDeadLetter(deadLetter{V: 1, Reason: strings.Repeat(`"`, 4<<10), Trigger: "direct"}, []byte(tt.body), MaxMessage)
 			if err != nil {
 				t.Fatal(err)
 			}

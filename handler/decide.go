@@ -26,13 +26,13 @@ type Rules struct {
 	// Salt salts the jitter (WithSalt): copies of a check agree on their delay only when every
 	// instance uses the same salt.
 	Salt uint64
-	// MaxMessage is the largest body the check queue and the event topic take.
-	MaxMessage int
+	// MaxMessage is the largest body the check queue takes, MaxEvent the event topic's.
+	MaxMessage, MaxEvent int
 }
 
 // RulesOf returns the rules of cfg with the given salt.
 func RulesOf(cfg Config, salt uint64) Rules {
-	return Rules{Region: cfg.Region, Account: cfg.AccountID, StalledAfter: cfg.StalledAfter, Policy: cfg.Policy, Salt: salt, MaxMessage: MaxMessage}
+	return Rules{Region: cfg.Region, Account: cfg.AccountID, StalledAfter: cfg.StalledAfter, Policy: cfg.Policy, Salt: salt, MaxMessage: MaxMessage, MaxEvent: MaxMessage}
 }
 
 // MaxMessage is the MNS limit on a message body.
@@ -273,7 +273,7 @@ func (r Rules) timedOut(c parse.Check, job *parse.Job, now time.Time, reason str
 
 // published fits the event into one message; one that cannot fit is dead-lettered with the reason.
 func (r Rules) published(c parse.Check, e *parse.Event) Verdict {
-	body, err := parse.FitEvent(e, r.MaxMessage)
+	body, err := parse.FitEvent(e, r.MaxEvent)
 	if err != nil {
 		return deadLettered(c, fmt.Sprintf("%v: %v", ErrTooLarge, err))
 	}

@@ -23,7 +23,7 @@ import (
 // these run without HTTP, a clock or a logger.
 
 var rules = handler.Rules{Region: "cn-shanghai", Account: "1234567890123456", StalledAfter: 2 * time.Hour,
-	Policy: policy.Default(), Salt: 1, MaxMessage: handler.MaxMessage}
+	Policy: policy.Default(), Salt: 1, MaxMessage: handler.MaxMessage, MaxEvent: handler.MaxMessage}
 
 // answer reads one QueryIProductionJob body from testdata/mps, with the job id it is about.
 func answer(t *testing.T, name string) (handler.Answer, string) {
@@ -142,10 +142,10 @@ func decideCases() []decideCase {
 		{row: "a configuration fault: the invocation fails", err: fmt.Errorf("%w: MPS 403 Forbidden.RAM", handler.ErrConfig),
 			want: handler.Record{Decision: handler.DecisionFailed, Attempt: 3}},
 		{row: "final, with an event over 64 KiB: published compacted", answer: "VideoH2V/success.json", at: time.Minute,
-			rules: func(r *handler.Rules) { r.MaxMessage = 1500 },
+			rules: func(r *handler.Rules) { r.MaxEvent = 1500 },
 			want:  handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "succeeded"}},
 		{row: "final, with an event over 64 KiB: dead-lettered when even compacted it does not fit", answer: "VideoH2V/success.json", at: time.Minute,
-			rules: func(r *handler.Rules) { r.MaxMessage = 200 },
+			rules: func(r *handler.Rules) { r.MaxEvent = 200 },
 			want:  handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "message too large: event of job"}},
 		{row: "running, with a next check message over 64 KiB: re-queued without its userData, flagged", answer: "VideoH2V/analysing.json", at: time.Minute,
 			check: func(c *parse.Check) {
@@ -227,8 +227,8 @@ func TestDecide(t *testing.T) {
 // nothing larger than a message.
 func checkBody(t *testing.T, r handler.Rules, pull bool, v handler.Verdict) {
 	t.Helper()
-	if len(v.Body) > r.MaxMessage {
-		t.Errorf("body is %d bytes, over %d", len(v.Body), r.MaxMessage)
+	if limit := map[bool]int{true: r.MaxEvent, false: r.MaxMessage}[v.Decision == handler.DecisionPublished]; len(v.Body) > limit {
+		t.Errorf("body is %d bytes, over %d", len(v.Body), limit)
 	}
 	switch v.Decision {
 	case handler.DecisionPublished:

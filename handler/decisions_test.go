@@ -10,6 +10,7 @@ import (
 
 	"iprodwatch/handler"
 	"iprodwatch/handler/handlertest"
+	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
 	"iprodwatch/parse"
 )
@@ -228,5 +229,32 @@ func TestALateCheckIsNotTimedOutByOneThrottledAnswer(t *testing.T) {
 	e.drive(func() bool { return len(e.eventsFor(job1)) > 0 }, 100, e.queueTrigger())
 	if evs := e.eventsFor(job1); evs[0].Outcome != parse.OutcomeSucceeded {
 		t.Errorf("the first event is %s, want succeeded: a single throttled answer timed a finished job out", evs[0].Outcome)
+	}
+}
+
+// A queue's own MaximumMessageSize is honoured: an 8 KiB bad message goes to a dead-letter queue
+// that takes 4 KiB (cut to fit), and a running job's check is re-queued to a check queue that takes
+// 4 KiB (without its userData), where 64 KiB was assumed before and every delivery failed.
+func TestAQueuesOwnSizeLimitIsHonoured(t *testing.T) {
+	e := newEnv(t, handlertest.Options{Env: map[string]string{"IPRODWATCH_DLQ_QUEUE": "small-dlq", "IPRODWATCH_CHECK_QUEUE": "small-check"}})
+	attrs := mnstest.DefaultQueueAttributes()
+	attrs.MaximumMessageSize = 4096
+	for _, q := range []string{"small-dlq", "small-check"} {
+		if err := e.w.MNS.CreateQueue(q, attrs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.seed(job2, "VideoH2V", mpstest.Script{Never: true}, false)
+	payload := `[{"JobId":"` + job2 + `","UserData":"` + strings.Repeat("u", 6000) + `"},"` + strings.Repeat("x", 8000) + `"]`
+	if _, err := e.h.Handle(context.Background(), []byte(payload)); err != nil {
+		t.Fatalf("Handle = %v: a queue's size limit must not fail the batch", err)
+	}
+	dls := e.w.MNS.Messages("small-dlq")
+	checks := e.w.MNS.Messages("small-check")
+	if len(dls) != 1 || len(dls[0].Body) > 4096 || len(checks) != 1 || len(checks[0].Body) > 4096 {
+		t.Fatalf("%d dead letters and %d checks (want 1 each, within 4 KiB)", len(dls), len(checks))
+	}
+	if req, err := parse.DecodeCheck([]byte(checks[0].Body)); err != nil || !req.Check.UserDataOmitted {
+		t.Errorf("re-queued %s (%v), want it without its userData, flagged", checks[0].Body, err)
 	}
 }

@@ -26,6 +26,7 @@ type Handler struct {
 	observe func(Record)
 	budget  *budget
 	rules   Rules
+	sizes   sizes
 
 	salt uint64
 }
@@ -110,6 +111,8 @@ func (inv *invocation) handle(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
+	check, dlq, events := h.sizes.get(ctx, cl, h.cfg, h.wall())
+	inv.rules.MaxMessage, inv.rules.MaxEvent, inv.maxDeadLetter = check, events, dlq
 	tr, err := parse.DecodeTrigger(payload)
 	if err != nil {
 		inv.setTrigger("unknown")

@@ -55,6 +55,10 @@ type invocation struct {
 	log     *slog.Logger
 	trigger string
 	start   time.Time
+	// rules are the handler's with this invocation's message limits; maxDeadLetter is the
+	// dead-letter queue's.
+	rules         Rules
+	maxDeadLetter int
 
 	mu  sync.Mutex
 	sum Summary
@@ -65,7 +69,7 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 	if id := requestID(ctx); id != "" {
 		log = log.With("requestId", id)
 	}
-	return &invocation{h: h, log: log, start: h.wall(), sum: Summary{Decisions: []Record{}}}
+	return &invocation{h: h, log: log, start: h.wall(), rules: h.rules, maxDeadLetter: MaxMessage, sum: Summary{Decisions: []Record{}}}
 }
 
 // record counts and logs one decision.

@@ -24,14 +24,23 @@ type Queues interface {
 	Delete(ctx context.Context, queue, receipt string) error
 	// Defer hides a received message for d (ChangeMessageVisibility).
 	Defer(ctx context.Context, queue, receipt string, d time.Duration) error
-	// Retention is how long the queue keeps a message.
-	Retention(ctx context.Context, queue string) (time.Duration, error)
+	// Limits are the queue's own: its MaximumMessageSize and MessageRetentionPeriod.
+	Limits(ctx context.Context, queue string) (Limits, error)
+}
+
+// Limits are what a queue or topic takes: MNS lets each have a MaximumMessageSize of its own
+// (1,024 to 65,536 bytes), and a queue keeps a message for its retention.
+type Limits struct {
+	MaxMessage int
+	Retention  time.Duration // queues only
 }
 
 // Topics publishes to MNS topics.
 type Topics interface {
 	// Publish sends body with tag as its MessageTag (at most 16 characters).
 	Publish(ctx context.Context, topic string, body []byte, tag string) error
+	// Limits are the topic's own: its MaximumMessageSize.
+	Limits(ctx context.Context, topic string) (Limits, error)
 }
 
 // Received is one message taken from a queue.

@@ -25,7 +25,8 @@ func PullRetention(deadline time.Duration) time.Duration {
 // then deleted.
 func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 	h := inv.h
-	retention, err := cl.Queues.Retention(ctx, h.cfg.CheckQueue)
+	limits, err := cl.Queues.Limits(ctx, h.cfg.CheckQueue)
+	retention := limits.Retention
 	if err != nil {
 		if errors.Is(err, ErrConfig) {
 			return err
@@ -103,7 +104,7 @@ func (inv *invocation) carryOutPull(ctx context.Context, cl *Clients, m parse.Me
 		if !errors.Is(err, ErrTooLarge) {
 			return err
 		}
-		v = Refused(v, err)
+		v = inv.refused(v, err)
 	}
 	if err := inv.deadLetter(ctx, cl, m, v); err != nil {
 		return err

@@ -40,7 +40,7 @@ func (inv *invocation) carryOutPush(ctx context.Context, cl *Clients, m parse.Me
 		err = inv.retry(ctx, "requeue", func() error { return cl.Queues.Send(ctx, inv.h.cfg.CheckQueue, v.Body, v.Delay) })
 	}
 	if errors.Is(err, ErrTooLarge) {
-		return inv.deadLetter(ctx, cl, m, Refused(v, err))
+		return inv.deadLetter(ctx, cl, m, inv.refused(v, err))
 	}
 	if err != nil {
 		return err

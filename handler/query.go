@@ -17,7 +17,7 @@ func (inv *invocation) check(ctx context.Context, cl *Clients, req parse.Request
 		return deadLettered(c, err.Error())
 	}
 	a := inv.query(ctx, cl, c.JobID)
-	return Decide(h.rules, Input{Check: c, Pull: d.Pull, Answer: a, Now: h.clock.Now()})
+	return Decide(inv.rules, Input{Check: c, Pull: d.Pull, Answer: a, Now: h.clock.Now()})
 }
 
 // query is one QueryIProductionJob, after waiting for the budget's turn; the answer feeds the

@@ -72,6 +72,6 @@ func (c *connector) connect(ctx context.Context) (*handler.Clients, error) {
 		c.jobs.close()
 	}
 	c.jobs = newMPS(c.cfg, cred, c.cfg.Concurrency)
-	c.cached, c.last = &handler.Clients{Jobs: c.jobs, Queues: m, Topics: m}, cred
+	c.cached, c.last = &handler.Clients{Jobs: c.jobs, Queues: m, Topics: mnsTopics{m}}, cred
 	return c.cached, nil
 }

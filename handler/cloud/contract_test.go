@@ -39,6 +39,10 @@ func emulated(t *testing.T) porttest.World {
 	if err := w.MNS.CreateQueue(porttest.Queue, attrs); err != nil {
 		t.Fatal(err)
 	}
+	attrs.MaximumMessageSize = porttest.SmallMessage
+	if err := w.MNS.CreateQueue(porttest.SmallQueue, attrs); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.MNS.CreateTopic(porttest.Topic); err != nil {
 		t.Fatal(err)
 	}

@@ -161,16 +161,47 @@ func unixMilli(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// Retention implements Queues.
-func (m *mnsClient) Retention(ctx context.Context, queue string) (time.Duration, error) {
+// Limits implements Queues.
+func (m *mnsClient) Limits(ctx context.Context, queue string) (handler.Limits, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return handler.Limits{}, err
 	}
 	attr, err := ali_mns.NewMNSQueueManager(m.client).GetQueueAttributes(queue)
 	if err != nil {
-		return 0, classifyMNS("GetQueueAttributes", queue, err)
+		return handler.Limits{}, classifyMNS("GetQueueAttributes", queue, err)
 	}
-	return time.Duration(attr.MessageRetentionPeriod) * time.Second, nil
+	return handler.Limits{MaxMessage: int(attr.MaxMessageSize), Retention: time.Duration(attr.MessageRetentionPeriod) * time.Second}, nil
+}
+
+// mentionsSize reports an InvalidArgument text about the message body or its size (a tag or a
+// delay is named otherwise).
+func mentionsSize(text string) bool {
+	t := strings.ToLower(text)
+	for _, w := range []string{"messagebody", "message body", "message size", "messagesize"} {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// mnsTopics is the Topics adapter: the MNS client, with the topic's Limits.
+type mnsTopics struct{ *mnsClient }
+
+// Limits implements Topics.
+func (t mnsTopics) Limits(ctx context.Context, topic string) (handler.Limits, error) {
+	return t.topicLimits(ctx, topic)
+}
+
+func (m *mnsClient) topicLimits(ctx context.Context, topic string) (handler.Limits, error) {
+	if err := ctx.Err(); err != nil {
+		return handler.Limits{}, err
+	}
+	attr, err := ali_mns.NewMNSTopicManager(m.client).GetTopicAttributes(topic)
+	if err != nil {
+		return handler.Limits{}, classifyMNS("GetTopicAttributes", topic, err)
+	}
+	return handler.Limits{MaxMessage: int(attr.MaxMessageSize)}, nil
 }
 
 // mnsConfig are the SDK's error templates that mean the configuration is wrong; transport failures,
@@ -196,8 +227,15 @@ func classifyMNS(op, name string, err error) error {
 			return fmt.Errorf("%w: MNS %s %s: %w", handler.ErrConfig, op, name, err)
 		}
 	}
-	if ali_mns.ERR_MNS_INVALID_ARGUMENT.IsEqual(err) && (op == "SendMessage" || op == "PublishMessage") {
-		return fmt.Errorf("%w: MNS %s %s: %w", handler.ErrTooLarge, op, name, err)
+	if ali_mns.ERR_MNS_INVALID_ARGUMENT.IsEqual(err) {
+		// Classified by what it says. MNS answers InvalidArgument for a body over the queue's or
+		// topic's MaximumMessageSize as for an out-of-range delay or an over-long tag; only the
+		// first is about this message's size (its documentation gives no separate code, so every
+		// plausible wording of a size complaint is read as one).
+		if (op == "SendMessage" || op == "PublishMessage") && mentionsSize(err.Error()) {
+			return fmt.Errorf("%w: MNS %s %s: %w", handler.ErrTooLarge, op, name, err)
+		}
+		return fmt.Errorf("%w: MNS %s %s refused the request as invalid: %w", handler.ErrConfig, op, name, err)
 	}
 	return fmt.Errorf("%w: MNS %s %s: %w", handler.ErrTransient, op, name, err)
 }

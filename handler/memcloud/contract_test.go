@@ -26,7 +26,8 @@ type world struct {
 func fake(*testing.T) porttest.World {
 	clk := clock.NewManual(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	c := memcloud.New(clk)
-	c.CreateQueue(porttest.Queue, porttest.Retention, porttest.Visibility)
+	c.CreateQueue(porttest.Queue, memcloud.QueueConfig{Retention: porttest.Retention, Visibility: porttest.Visibility})
+	c.CreateQueue(porttest.SmallQueue, memcloud.QueueConfig{Retention: porttest.Retention, Visibility: porttest.Visibility, MaxMessage: porttest.SmallMessage})
 	c.CreateTopic(porttest.Topic)
 	return &world{c: c, clk: clk}
 }

@@ -44,8 +44,14 @@ type Message struct {
 }
 
 type queue struct {
-	retention, visibility time.Duration
-	msgs                  []*Message
+	QueueConfig
+	msgs []*Message
+}
+
+// QueueConfig are a queue's attributes.
+type QueueConfig struct {
+	Retention, Visibility time.Duration
+	MaxMessage            int // 0: MNS's default and most, 64 KiB
 }
 
 // New returns an empty cloud on c.
@@ -53,11 +59,14 @@ func New(c clock.Clock) *Cloud {
 	return &Cloud{clock: c, answers: map[string][]byte{}, faults: map[string][]error{}, queues: map[string]*queue{}, topics: map[string][]Message{}}
 }
 
-// CreateQueue makes a queue with its retention and visibility timeout.
-func (c *Cloud) CreateQueue(name string, retention, visibility time.Duration) {
+// CreateQueue makes a queue.
+func (c *Cloud) CreateQueue(name string, qc QueueConfig) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.queues[name] = &queue{retention: retention, visibility: visibility}
+	if qc.MaxMessage == 0 {
+		qc.MaxMessage = handler.MaxMessage
+	}
+	c.queues[name] = &queue{QueueConfig: qc}
 }
 
 // CreateTopic makes a topic.
@@ -123,13 +132,13 @@ func (c *Cloud) Messages(name string) []Message {
 // Clients are the ports over this cloud, with credentials it accepts.
 func (c *Cloud) Clients() *handler.Clients {
 	p := &ports{c: c}
-	return &handler.Clients{Jobs: p, Queues: p, Topics: p}
+	return &handler.Clients{Jobs: p, Queues: p, Topics: topicPorts{p}}
 }
 
 // Refused are the ports with credentials this cloud rejects: every call is a configuration fault.
 func (c *Cloud) Refused() *handler.Clients {
 	p := &ports{c: c, refused: true}
-	return &handler.Clients{Jobs: p, Queues: p, Topics: p}
+	return &handler.Clients{Jobs: p, Queues: p, Topics: topicPorts{p}}
 }
 
 // Connector is a handler.Connector that hands every invocation Clients.
@@ -140,7 +149,7 @@ func (c *Cloud) Connector() handler.Connector {
 // live drops the messages past their retention and returns the rest; c.mu is held.
 func (c *Cloud) live(q *queue) []*Message {
 	now := c.clock.Now()
-	q.msgs = slices.DeleteFunc(q.msgs, func(m *Message) bool { return !now.Before(m.EnqueuedAt.Add(q.retention)) })
+	q.msgs = slices.DeleteFunc(q.msgs, func(m *Message) bool { return !now.Before(m.EnqueuedAt.Add(q.Retention)) })
 	return q.msgs
 }
 
@@ -194,8 +203,8 @@ func (p *ports) Send(ctx context.Context, name string, body []byte, delay time.D
 	if err != nil {
 		return err
 	}
-	if len(body) > handler.MaxMessage {
-		return fmt.Errorf("%w: memcloud Send: %d bytes", handler.ErrTooLarge, len(body))
+	if len(body) > q.MaxMessage {
+		return fmt.Errorf("%w: memcloud Send: %d bytes, over the queue's %d", handler.ErrTooLarge, len(body), q.MaxMessage)
 	}
 	now := p.c.clock.Now()
 	p.c.seq++
@@ -225,7 +234,7 @@ func (p *ports) Receive(ctx context.Context, name string, max int, _ time.Durati
 		if m.FirstDequeue.IsZero() {
 			m.FirstDequeue = now
 		}
-		m.VisibleAt, m.receipt = now.Add(q.visibility), m.ID+"-"+strconv.Itoa(p.c.seq)
+		m.VisibleAt, m.receipt = now.Add(q.Visibility), m.ID+"-"+strconv.Itoa(p.c.seq)
 		out = append(out, handler.Received{ID: m.ID, Receipt: m.receipt, Body: slices.Clone(m.Body), DequeueCount: m.DequeueCount,
 			FirstDequeueAt: m.FirstDequeue, EnqueuedAt: m.EnqueuedAt})
 	}
@@ -274,16 +283,30 @@ func (p *ports) Defer(ctx context.Context, name, receipt string, d time.Duration
 	return nil
 }
 
-func (p *ports) Retention(ctx context.Context, name string) (time.Duration, error) {
-	if err := p.enter(ctx, "Retention"); err != nil {
-		return 0, err
+func (p *ports) Limits(ctx context.Context, name string) (handler.Limits, error) {
+	if err := p.enter(ctx, "Limits"); err != nil {
+		return handler.Limits{}, err
 	}
 	defer p.c.mu.Unlock()
-	q, err := p.queue("Retention", name)
+	q, err := p.queue("Limits", name)
 	if err != nil {
-		return 0, err
+		return handler.Limits{}, err
 	}
-	return q.retention, nil
+	return handler.Limits{MaxMessage: q.MaxMessage, Retention: q.Retention}, nil
+}
+
+// topicPorts are the Topics port: Publish, and the topic's Limits.
+type topicPorts struct{ *ports }
+
+func (p topicPorts) Limits(ctx context.Context, topic string) (handler.Limits, error) {
+	if err := p.enter(ctx, "Limits"); err != nil {
+		return handler.Limits{}, err
+	}
+	defer p.c.mu.Unlock()
+	if _, ok := p.c.topics[topic]; !ok {
+		return handler.Limits{}, fmt.Errorf("%w: memcloud Limits: no topic %s", handler.ErrConfig, topic)
+	}
+	return handler.Limits{MaxMessage: handler.MaxMessage}, nil
 }
 
 func (p *ports) Publish(ctx context.Context, topic string, body []byte, tag string) error {

@@ -25,6 +25,9 @@ const (
 	Queue        = "porttest-queue"
 	Topic        = "porttest-topic"
 	MissingQueue = "porttest-no-such-queue"
+	// SmallQueue is a queue whose MaximumMessageSize is SmallMessage.
+	SmallQueue   = "porttest-small-queue"
+	SmallMessage = 4096
 	MissingTopic = "porttest-no-such-topic"
 	// Retention and Visibility are the queue's attributes.
 	Retention  = 4 * 24 * time.Hour
@@ -48,8 +51,8 @@ type Published struct {
 	Tag  string
 }
 
-// World is a fresh service behind the ports under test: Queue (with Retention and Visibility) and
-// Topic exist, no job does, on a clock only Advance moves.
+// World is a fresh service behind the ports under test: Queue (with Retention and Visibility),
+// SmallQueue (with SmallMessage as its MaximumMessageSize) and Topic exist, no job does, on a clock only Advance moves.
 type World interface {
 	// Clients are the ports under test, with credentials the service accepts.
 	Clients(t *testing.T) *handler.Clients
@@ -267,10 +270,25 @@ func RunQueuesTests(t *testing.T, h Harness) {
 			t.Errorf("Delete with the fresh receipt: %v", err)
 		}
 	})
-	t.Run("the retention is the queue's", func(t *testing.T) {
-		got, err := h(t).Clients(t).Queues.Retention(ctx, Queue)
-		if err != nil || got != Retention {
-			t.Errorf("Retention = %v, %v; want %v", got, err, Retention)
+	t.Run("the limits are the queue's", func(t *testing.T) {
+		w := h(t)
+		got, err := w.Clients(t).Queues.Limits(ctx, Queue)
+		if want := (handler.Limits{MaxMessage: handler.MaxMessage, Retention: Retention}); err != nil || got != want {
+			t.Errorf("Limits(%s) = %+v, %v; want %+v", Queue, got, err, want)
+		}
+		got, err = w.Clients(t).Queues.Limits(ctx, SmallQueue)
+		if err != nil || got.MaxMessage != SmallMessage {
+			t.Errorf("Limits(%s) = %+v, %v; want MaxMessage %d", SmallQueue, got, err, SmallMessage)
+		}
+	})
+	t.Run("a message over the queue's own limit is ErrTooLarge; a delay out of range is not", func(t *testing.T) {
+		q := h(t).Clients(t).Queues
+		wantClass(t, "Send over SmallMessage", q.Send(ctx, SmallQueue, []byte(strings.Repeat("x", SmallMessage+1)), 0), handler.ErrTooLarge)
+		if err := q.Send(ctx, SmallQueue, []byte(strings.Repeat("x", SmallMessage)), 0); err != nil {
+			t.Errorf("Send of SmallMessage bytes: %v", err)
+		}
+		if err := q.Send(ctx, Queue, []byte("x"), 8*24*time.Hour); err != nil && errors.Is(err, handler.ErrTooLarge) {
+			t.Errorf("Send with a delay past 7 days: %v is not about the size", err)
 		}
 	})
 	t.Run("a message over 64 KiB is ErrTooLarge", func(t *testing.T) {
@@ -287,8 +305,8 @@ func RunQueuesTests(t *testing.T, h Harness) {
 		wantClass(t, "Send", q.Send(ctx, MissingQueue, []byte("x"), 0), handler.ErrConfig)
 		_, err := q.Receive(ctx, MissingQueue, 1, 0)
 		wantClass(t, "Receive", err, handler.ErrConfig)
-		_, err = q.Retention(ctx, MissingQueue)
-		wantClass(t, "Retention", err, handler.ErrConfig)
+		_, err = q.Limits(ctx, MissingQueue)
+		wantClass(t, "Limits", err, handler.ErrConfig)
 	})
 	t.Run("rejected credentials are ErrConfig", func(t *testing.T) {
 		q := h(t).Refused(t).Queues
@@ -303,8 +321,8 @@ func RunQueuesTests(t *testing.T, h Harness) {
 		wantClass(t, "Receive", err, context.Canceled)
 		wantClass(t, "Delete", q.Delete(cancelled(), Queue, "r"), context.Canceled)
 		wantClass(t, "Defer", q.Defer(cancelled(), Queue, "r", time.Second), context.Canceled)
-		_, err = q.Retention(cancelled(), Queue)
-		wantClass(t, "Retention", err, context.Canceled)
+		_, err = q.Limits(cancelled(), Queue)
+		wantClass(t, "Limits", err, context.Canceled)
 	})
 }
 
@@ -329,6 +347,14 @@ func RunTopicsTests(t *testing.T, h Harness) {
 	t.Run("a missing topic is ErrConfig", func(t *testing.T) {
 		err := h(t).Clients(t).Topics.Publish(ctx, MissingTopic, []byte("x"), "failed")
 		wantClass(t, "Publish", err, handler.ErrConfig)
+		_, err = h(t).Clients(t).Topics.Limits(ctx, MissingTopic)
+		wantClass(t, "Limits", err, handler.ErrConfig)
+	})
+	t.Run("the limits are the topic's", func(t *testing.T) {
+		got, err := h(t).Clients(t).Topics.Limits(ctx, Topic)
+		if err != nil || got.MaxMessage != handler.MaxMessage {
+			t.Errorf("Limits(%s) = %+v, %v; want MaxMessage %d", Topic, got, err, handler.MaxMessage)
+		}
 	})
 	t.Run("rejected credentials are ErrConfig", func(t *testing.T) {
 		err := h(t).Refused(t).Topics.Publish(ctx, Topic, []byte("x"), "failed")
