@@ -53,6 +53,9 @@ type Input struct {
 	Pull   bool        // pull mode: the message is deferred, never sent again, so its size does not grow
 	Answer Answer
 	Now    time.Time // when the answer came
+	// Invalid is why the request could not be normalized into a check (Normalize's error); no
+	// query is made for it.
+	Invalid error
 }
 
 // Answer is the outcome of one QueryIProductionJob: the raw body, or the adapter's classified error
@@ -94,6 +97,9 @@ func (v Verdict) Record() Record {
 // Decide decides one check from its query's answer.
 func Decide(r Rules, in Input) Verdict {
 	c := in.Check
+	if in.Invalid != nil {
+		return deadLettered(c, in.Invalid.Error())
+	}
 	job, err := readAnswer(c.JobID, in.Answer)
 	switch {
 	case err == nil:
@@ -122,7 +128,7 @@ func Decide(r Rules, in Input) Verdict {
 	}
 	next := c
 	next.Attempt++
-	next.Failures, next.FailingSince = 0, time.Time{}
+	next.Failures, next.FailingSince, next.Garbled = 0, time.Time{}, 0
 	next.Algorithm = job.FunctionName
 	if job.State != c.LastState {
 		next.LastState, next.StateSince = job.State, in.Now
@@ -143,7 +149,9 @@ func Merge(msgs []parse.Message) (kept []parse.Message, copies []Verdict) {
 	for _, m := range msgs {
 		if m.Err == nil {
 			if seen[string(m.Body)] {
-				copies = append(copies, Verdict{Decision: DecisionMerged, Check: m.Request.Check, Reason: "a copy of another check in this delivery"})
+				c := m.Request.Check
+				c.Attempt = attemptOf(c)
+				copies = append(copies, Verdict{Decision: DecisionMerged, Check: c, Reason: "a copy of another check in this delivery"})
 				continue
 			}
 			seen[string(m.Body)] = true
@@ -216,8 +224,11 @@ func (r Rules) retried(in Input, cause error) Verdict {
 	if next.FailingSince.IsZero() {
 		next.FailingSince = in.Now
 	}
-	if errors.Is(cause, ErrGarbled) && next.Failures >= MaxGarbled {
-		return deadLettered(c, fmt.Sprintf("%d answers running were not MPS's; the last: %v", next.Failures, cause))
+	next.Garbled = 0
+	if errors.Is(cause, ErrGarbled) {
+		if next.Garbled = c.Garbled + 1; next.Garbled >= MaxGarbled {
+			return deadLettered(c, fmt.Sprintf("%d answers running were not MPS's; the last: %v", next.Garbled, cause))
+		}
 	}
 	return r.again(in, DecisionRetried, next, r.Policy.Backoff(next, in.Now, next.Failures, r.draw(next)), cause.Error())
 }

@@ -1,6 +1,7 @@
 package handler_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,9 +53,11 @@ type decideCase struct {
 	err    error  // or the adapter's error
 	check  func(*parse.Check)
 	pull   bool
-	rules  func(*handler.Rules)
-	at     time.Duration // since t0
-	want   handler.Record
+	// invalid is Normalize's error for the check, if any.
+	invalid error
+	rules   func(*handler.Rules)
+	at      time.Duration // since t0
+	want    handler.Record
 	// next, when set, is the check that follows (requeued, retried).
 	next func(c *parse.Check)
 	// delay bounds the delay of requeued and retried verdicts.
@@ -124,19 +127,27 @@ func decideCases() []decideCase {
 			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "asked for job " + someJob}},
 		{row: "an answer that is not the API's: a 200 whose body is not a JSON object is retried", answer: "../bad/responses/proxy-page-200.html", at: time.Minute,
 			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "not the API's answer"},
-			next:  func(c *parse.Check) { c.Attempt, c.Failures, c.FailingSince = 4, 1, t0.Add(time.Minute) },
+			next:  func(c *parse.Check) { c.Attempt, c.Failures, c.FailingSince, c.Garbled = 4, 1, t0.Add(time.Minute), 1 },
 			delay: [2]time.Duration{time.Second, 2 * time.Second}},
 		{row: "an answer that is not the API's: a gateway's page is retried", err: fmt.Errorf("%w: MPS 504 without an API error body", handler.ErrGarbled), at: time.Minute,
 			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "MPS 504"},
 			delay: [2]time.Duration{time.Second, 2 * time.Second}},
 		{row: "an answer that is not the API's: MaxGarbled running are dead-lettered", err: fmt.Errorf("%w: MPS 504 without an API error body", handler.ErrGarbled),
-			at: time.Minute, check: func(c *parse.Check) { c.Failures = handler.MaxGarbled - 1 },
+			at: time.Minute, check: func(c *parse.Check) { c.Failures, c.Garbled = handler.MaxGarbled+5, handler.MaxGarbled-1 },
 			want: handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "20 answers running were not MPS's; the last: transient failure: not the API's answer: MPS 504"}},
+		{row: "an answer that is not the API's: one after a run of other failures starts its own count", err: fmt.Errorf("%w: MPS 502 without an API error body", handler.ErrGarbled),
+			at: time.Minute, check: func(c *parse.Check) { c.Failures, c.FailingSince = handler.MaxGarbled-1, t0 },
+			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "MPS 502"},
+			next:  func(c *parse.Check) { c.Attempt, c.Failures, c.Garbled = 4, handler.MaxGarbled, 1 },
+			delay: [2]time.Duration{time.Second, time.Minute}},
+		{row: "unknown to MPS, an unreadable answer, or a malformed message: a check Normalize refused is dead-lettered without a query",
+			invalid: errors.New("bad check message: firstCheckedAt 1999-01-01T00:00:00Z is 244000h0m0s before now"),
+			want:    handler.Record{Decision: handler.DecisionDeadLettered, Attempt: 3, Reason: "firstCheckedAt 1999"}},
 		{row: "unreachable: retried with a backoff, failures + 1", err: fmt.Errorf("%w: MPS 503", handler.ErrTransient), at: time.Minute,
 			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "MPS 503"},
 			next:  func(c *parse.Check) { c.Attempt, c.Failures, c.FailingSince = 4, 1, t0.Add(time.Minute) },
 			delay: [2]time.Duration{time.Second, 2 * time.Second}},
-		{row: "unreachable: a context error is retried as it is", err: fmt.Errorf("waiting for the query budget: %w", errors.New("context canceled")),
+		{row: "unreachable: a context error is retried as it is", err: fmt.Errorf("waiting for the query budget: %w", context.Canceled),
 			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "waiting for the query budget"},
 			delay: [2]time.Duration{time.Second, 2 * time.Second}},
 		{row: "a configuration fault: the invocation fails", err: fmt.Errorf("%w: MPS 403 Forbidden.RAM", handler.ErrConfig),
@@ -191,7 +202,7 @@ func TestDecide(t *testing.T) {
 			if tt.rules != nil {
 				tt.rules(&r)
 			}
-			in := handler.Input{Check: c, Pull: tt.pull, Answer: a, Now: t0.Add(tt.at)}
+			in := handler.Input{Check: c, Pull: tt.pull, Answer: a, Now: t0.Add(tt.at), Invalid: tt.invalid}
 			v := handler.Decide(r, in)
 			if again := handler.Decide(r, in); !cmp.Equal(v, again, cmpopts.EquateErrors()) {
 				t.Error("Decide is not a function of its input")
@@ -280,15 +291,17 @@ func TestCopiesInOneDeliveryAreMerged(t *testing.T) {
 	bad := parse.Message{ID: "3", Body: []byte(`x`), Err: parse.ErrBadMessage}
 	copyOfA := a
 	copyOfA.ID = "4"
-	kept, copies := handler.Merge([]parse.Message{a, b, bad, copyOfA, bad})
+	v1 := parse.Message{ID: "5", Body: []byte(`{"v":1,"jobId":"` + job2 + `"}`), Request: parse.Request{Check: parse.Check{JobID: job2}}}
+	kept, copies := handler.Merge([]parse.Message{a, b, bad, copyOfA, bad, v1, v1})
 	var ids []string
 	for _, m := range kept {
 		ids = append(ids, m.ID)
 	}
-	if diff := cmp.Diff([]string{"1", "2", "3", "3"}, ids); diff != "" {
+	if diff := cmp.Diff([]string{"1", "2", "3", "3", "5"}, ids); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
 	}
-	want := []handler.Record{{JobID: job1, Decision: handler.DecisionMerged, Attempt: 1, Reason: "a copy of another check in this delivery"}}
+	want := []handler.Record{{JobID: job1, Decision: handler.DecisionMerged, Attempt: 1, Reason: "a copy of another check in this delivery"},
+		{JobID: job2, Decision: handler.DecisionMerged, Attempt: 1, Reason: "a copy of another check in this delivery"}}
 	var got []handler.Record
 	for _, v := range copies {
 		got = append(got, v.Record())
@@ -351,6 +364,9 @@ func TestNormalize(t *testing.T) {
 			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now.Add(2 * time.Hour)}, Origin: parse.OriginCheck},
 			handler.Delivery{Pull: true, DequeueCount: 1, EnqueuedAt: enq},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: enq, Deadline: enq.Add(24 * time.Hour)}},
+		{"a check message without an attempt asks for the first",
+			parse.Request{Check: parse.Check{JobID: job1, FirstCheckedAt: t0}}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: t0, Deadline: t0.Add(24 * time.Hour)}},
 		{"pull mode: without MNS's times, now",
 			parse.Request{Check: parse.Check{JobID: job1}, Origin: parse.OriginSubmit}, handler.Delivery{Pull: true},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},

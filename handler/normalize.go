@@ -47,9 +47,7 @@ func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Durat
 	if req.Origin == parse.OriginNotification && c.FirstCheckedAt.IsZero() {
 		c.Attempt = 1 // the fast path: one query, and a fresh chain if the job is not final after all
 	}
-	if c.Attempt < 1 {
-		c.Attempt = 1
-	}
+	c.Attempt = attemptOf(c)
 	if c.FirstCheckedAt.IsZero() || c.FirstCheckedAt.After(now) {
 		c.FirstCheckedAt = now
 	}
@@ -70,3 +68,6 @@ func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Durat
 	}
 	return c, nil
 }
+
+// attemptOf is the attempt a check asks for: a message without one asks for the first.
+func attemptOf(c parse.Check) int { return max(c.Attempt, 1) }

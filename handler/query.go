@@ -14,7 +14,7 @@ func (inv *invocation) check(ctx context.Context, cl *Clients, req parse.Request
 	h := inv.h
 	c, err := Normalize(req, d, h.clock.Now(), h.cfg.Deadline)
 	if err != nil {
-		return deadLettered(c, err.Error())
+		return Decide(inv.rules, Input{Check: c, Pull: d.Pull, Now: h.clock.Now(), Invalid: err})
 	}
 	a := inv.query(ctx, cl, c.JobID)
 	return Decide(inv.rules, Input{Check: c, Pull: d.Pull, Answer: a, Now: h.clock.Now()})

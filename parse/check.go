@@ -39,6 +39,9 @@ type Check struct {
 	// FailingSince is when the run of Failures began: a job is timed out after failed queries only
 	// once they have failed for long enough, not on a count alone.
 	FailingSince time.Time `json:"failingSince,omitzero"`
+	// Garbled counts the consecutive answers that were not the API's (a gateway's page, a cut
+	// body): after too many the check is dead-lettered.
+	Garbled int `json:"garbled,omitempty"`
 	// UserData is the submitter's own data, carried from check to check untouched while the
 	// message has room for it (the event's userData comes from MPS's answer, not from here).
 	UserData json.RawMessage `json:"userData,omitempty"`
@@ -158,6 +161,9 @@ func decodeVersioned(b []byte, o object) (Request, error) {
 	}
 	if c.Failures > MaxAttempt {
 		return Request{}, badMessage("check message: failures %d is over %d", c.Failures, MaxAttempt)
+	}
+	if c.Garbled < 0 || c.Garbled > MaxAttempt {
+		return Request{}, badMessage("check message: garbled %d is not between 0 and %d", c.Garbled, MaxAttempt)
 	}
 	if c.LastState != "" && c.LastState != StateQueuing && c.LastState != StateAnalysing {
 		return Request{}, badMessage("check message: lastState %q is not a running state", c.LastState)

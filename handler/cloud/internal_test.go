@@ -52,3 +52,19 @@ func TestAClassifiedErrorKeepsItsCategoryAndTheSDKsError(t *testing.T) {
 		t.Errorf("classifyMPS(client error) = %v: want transient, the *ClientError reachable, no signature in the text", err)
 	}
 }
+
+// A client that comes back to a closed pool (a query in flight when the credentials rotated) is
+// shut down, not pooled where nothing will ever shut it down.
+func TestAClientBackInAClosedPoolIsNotPooled(t *testing.T) {
+	cfg := handler.Config{Region: "cn-shanghai", MPSEndpoint: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}}
+	m := newMPS(cfg, Credentials{AccessKeyID: "id", AccessKeySecret: "secret"}, 2)
+	c, err := m.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.close()
+	m.put(c)
+	if n := len(m.pool); n != 0 {
+		t.Errorf("%d client(s) back in a closed pool", n)
+	}
+}

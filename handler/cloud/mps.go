@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
@@ -21,6 +22,9 @@ import (
 type mpsJobs struct {
 	pool chan *mts.Client
 	new  func() (*mts.Client, error)
+
+	mu     sync.Mutex // closed, and sends to pool against close
+	closed bool
 }
 
 // newMPS returns the adapter for one invocation; clients are made on demand (no I/O), at most size
@@ -49,8 +53,12 @@ func newMPS(cfg handler.Config, cred Credentials, size int) *mpsJobs {
 	}
 }
 
-// close shuts the pooled clients' idle connections down; clients still in use finish their call.
+// close shuts the pooled clients' idle connections down; clients still in use finish their call
+// and are shut down when they come back.
 func (m *mpsJobs) close() {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
 	for {
 		select {
 		case c := <-m.pool:
@@ -70,11 +78,19 @@ func (m *mpsJobs) get() (*mts.Client, error) {
 	}
 }
 
+// put returns a client to the pool, or shuts it down when the pool is closed or full: a client
+// dropped without Shutdown keeps its idle connections open.
 func (m *mpsJobs) put(c *mts.Client) {
-	select {
-	case m.pool <- c:
-	default:
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.closed {
+		select {
+		case m.pool <- c:
+			return
+		default:
+		}
 	}
+	c.Shutdown()
 }
 
 // QueryJob implements Jobs. The SDK takes no context; a call is bounded by the client's timeouts.

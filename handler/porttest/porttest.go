@@ -92,6 +92,10 @@ func wantClass(t *testing.T, what string, err, class error) {
 	if class != handler.ErrConfig && errors.Is(err, handler.ErrConfig) {
 		t.Errorf("%s: error %v is also a configuration fault", what, err)
 	}
+	// A context error comes back as it is: in none of the handler's categories.
+	if class == context.Canceled && errors.Is(err, handler.ErrTransient) {
+		t.Errorf("%s: the context error %v was wrapped as transient", what, err)
+	}
 }
 
 // RunJobsTests runs the contract of Jobs.
