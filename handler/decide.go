@@ -166,8 +166,9 @@ func Rejected(err error) Verdict {
 	return Verdict{Decision: DecisionDeadLettered, Reason: err.Error()}
 }
 
-// errUnreadable marks an answer that is not the API's: malformed, an unknown state, about another
-// job. It is never guessed at.
+// errUnreadable marks an answer in the API's shape (one JSON object) that cannot be read as this
+// job's: a field of the wrong type, an unknown state, an answer about another job. It is never
+// guessed at; an answer that is not the API's at all is ErrGarbled, and asked again.
 var errUnreadable = errors.New("unreadable answer")
 
 // readAnswer turns the answer into a job, or an error in one of the categories Decide branches on:
