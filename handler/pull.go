@@ -25,7 +25,15 @@ func PullRetention(deadline time.Duration) time.Duration {
 // then deleted.
 func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 	h := inv.h
-	limits, err := cl.Queues.Limits(ctx, h.cfg.CheckQueue)
+	end := h.wall().Add(h.cfg.PullBudget)
+	if d, ok := ctx.Deadline(); ok && d.Add(-5*time.Second).Before(end) {
+		end = d.Add(-5 * time.Second) // leave time to finish what was received
+	}
+	// Reading and receiving stop at the end of the budget, whatever the SDK retries; settling
+	// what was received (publish, delete, defer) may go on to the invocation's own deadline.
+	within, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+	limits, err := cl.Queues.Limits(within, h.cfg.CheckQueue)
 	retention := limits.Retention
 	if err != nil {
 		if errors.Is(err, ErrConfig) {
@@ -38,12 +46,8 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 		return fmt.Errorf("%w: pull mode: the check queue %s keeps messages %v, less than the deadline %v plus %v of grace and margin: a job could vanish before it is reported; raise its MessageRetentionPeriod to at least %v or lower IPRODWATCH_DEADLINE",
 			ErrConfig, h.cfg.CheckQueue, retention, h.cfg.Deadline, need-h.cfg.Deadline, need)
 	}
-	end := h.wall().Add(h.cfg.PullBudget)
-	if d, ok := ctx.Deadline(); ok && d.Add(-5*time.Second).Before(end) {
-		end = d.Add(-5 * time.Second) // leave time to finish what was received
-	}
 	for taken := 0; taken < h.cfg.PullBatch && h.wall().Before(end); {
-		msgs, err := cl.Queues.Receive(ctx, h.cfg.CheckQueue, min(16, h.cfg.PullBatch-taken), 0)
+		msgs, err := cl.Queues.Receive(within, h.cfg.CheckQueue, min(16, h.cfg.PullBatch-taken), 0)
 		if err != nil {
 			if errors.Is(err, ErrConfig) {
 				return err

@@ -2,6 +2,7 @@ package cloud_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -97,4 +98,25 @@ func (e *world) Published(t *testing.T, topic string) []porttest.Published {
 		out = append(out, porttest.Published{Body: m.Body, Tag: m.Tag})
 	}
 	return out
+}
+
+// A receive or a read of a queue's attributes ends with its context, though the answer is late and
+// the SDK would wait (and retry) longer: a sweep stops at its budget. (The answer comes 2 s late in
+// real time; the context ends at 50 ms; the test asserts what is returned, not when.)
+func TestReadsEndWithTheirContext(t *testing.T) {
+	e := emulated(t).(*world)
+	e.w.MNS.FailNext(mnstest.OpBatchReceiveMessage, mnstest.Fault{Delay: 2 * time.Second})
+	e.w.MNS.FailNext(mnstest.OpGetQueueAttributes, mnstest.Fault{Delay: 2 * time.Second})
+	q := e.Clients(t).Queues
+	for name, call := range map[string]func(ctx context.Context) error{
+		"Receive": func(ctx context.Context) error { _, err := q.Receive(ctx, porttest.Queue, 16, 0); return err },
+		"Limits":  func(ctx context.Context) error { _, err := q.Limits(ctx, porttest.Queue); return err },
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := call(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, handler.ErrTransient) {
+			t.Errorf("%s with a late answer = %v, want the context's deadline as it is", name, err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -102,12 +103,18 @@ func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait tim
 	// Buffered: the SDK writes one value per waitseconds value and never blocks on it then.
 	resps, errs := make(chan ali_mns.BatchMessageReceiveResponse, 1), make(chan error, 1)
 	secs := min(int64(wait/time.Second), int64(m.timeout/time.Second)-5, 30)
-	if secs > 0 {
-		q.BatchReceiveMessage(resps, errs, int32(min(max, 16)), secs)
-	} else {
-		q.BatchReceiveMessage(resps, errs, int32(min(max, 16)))
-	}
+	go func() {
+		if secs > 0 {
+			q.BatchReceiveMessage(resps, errs, int32(min(max, 16)), secs)
+		} else {
+			q.BatchReceiveMessage(resps, errs, int32(min(max, 16)))
+		}
+	}()
 	select {
+	case <-ctx.Done():
+		// Abandoned, not lost: what that receive takes becomes visible again after the queue's
+		// visibility timeout.
+		return nil, ctx.Err()
 	case r := <-resps:
 		out := make([]handler.Received, 0, len(r.Messages))
 		for _, msg := range r.Messages {
@@ -133,7 +140,12 @@ func (m *mnsClient) Delete(ctx context.Context, queue, receipt string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := ali_mns.NewMNSQueue(queue, m.client).DeleteMessage(receipt)
+	_, err := bounded(ctx, func() (struct{}, error) {
+		return struct{}{}, ali_mns.NewMNSQueue(queue, m.client).DeleteMessage(receipt)
+	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return err
+	}
 	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
 		return nil
 	}
@@ -146,7 +158,12 @@ func (m *mnsClient) Defer(ctx context.Context, queue, receipt string, d time.Dur
 		return err
 	}
 	secs := min(max(int64((d+time.Second-1)/time.Second), 1), handler.MaxVisibility)
-	_, err := ali_mns.NewMNSQueue(queue, m.client).ChangeMessageVisibility(receipt, secs)
+	_, err := bounded(ctx, func() (ali_mns.MessageVisibilityChangeResponse, error) {
+		return ali_mns.NewMNSQueue(queue, m.client).ChangeMessageVisibility(receipt, secs)
+	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return err
+	}
 	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
 		return nil
 	}
@@ -166,7 +183,12 @@ func (m *mnsClient) Limits(ctx context.Context, queue string) (handler.Limits, e
 	if err := ctx.Err(); err != nil {
 		return handler.Limits{}, err
 	}
-	attr, err := ali_mns.NewMNSQueueManager(m.client).GetQueueAttributes(queue)
+	attr, err := bounded(ctx, func() (ali_mns.QueueAttribute, error) {
+		return ali_mns.NewMNSQueueManager(m.client).GetQueueAttributes(queue)
+	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return handler.Limits{}, err
+	}
 	if err != nil {
 		return handler.Limits{}, classifyMNS("GetQueueAttributes", queue, err)
 	}
@@ -197,7 +219,12 @@ func (m *mnsClient) topicLimits(ctx context.Context, topic string) (handler.Limi
 	if err := ctx.Err(); err != nil {
 		return handler.Limits{}, err
 	}
-	attr, err := ali_mns.NewMNSTopicManager(m.client).GetTopicAttributes(topic)
+	attr, err := bounded(ctx, func() (ali_mns.TopicAttribute, error) {
+		return ali_mns.NewMNSTopicManager(m.client).GetTopicAttributes(topic)
+	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return handler.Limits{}, err
+	}
 	if err != nil {
 		return handler.Limits{}, classifyMNS("GetTopicAttributes", topic, err)
 	}
@@ -238,4 +265,29 @@ func classifyMNS(op, name string, err error) error {
 		return fmt.Errorf("%w: MNS %s %s refused the request as invalid: %w", handler.ErrConfig, op, name, err)
 	}
 	return fmt.Errorf("%w: MNS %s %s: %w", handler.ErrTransient, op, name, err)
+}
+
+// bounded runs an idempotent SDK call and returns when it does or when ctx ends, whichever comes
+// first. The MNS SDK takes no context, and its transport (fasthttp) retries an idempotent request
+// that times out up to five times at the client's 35 s timeout: without this one receive or read
+// of attributes could outrun a sweep's budget by minutes. An abandoned call finishes on its own;
+// sends and publishes are never abandoned (a send that went through after all would start a second
+// chain).
+func bounded[T any](ctx context.Context, call func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := call()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
