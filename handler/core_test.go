@@ -3,6 +3,7 @@ package handler_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -124,5 +125,33 @@ func TestPullDefersARunningJobAndDeletesAFinishedOne(t *testing.T) {
 	}
 	if m := c.cloud.Messages("check"); len(m) != 0 {
 		t.Errorf("the finished job's message is still on the queue: %+v", m)
+	}
+}
+
+// In pull mode too, a check that comes long after its deadline is not timed out by one throttled
+// answer: the failure is counted in a rewritten message, and the next sweep finds the job ended.
+func TestPullDoesNotTimeALateCheckOutOnOneFailure(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "ImageH2V", parse.StateSuccess)
+	c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
+	first := t0.Add(-24*time.Hour - 35*time.Minute)
+	body := `{"v":1,"jobId":"` + job1 + `","firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing"}`
+	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(body), 0); err != nil {
+		t.Fatal(err)
+	}
+	const timer = `{"triggerTime":"2026-11-25T12:00:00Z","triggerName":"sweep","payload":"{}"}`
+	if got := c.invoke(timer); len(got) != 1 || got[0].Decision != handler.DecisionRetried {
+		t.Fatalf("first sweep: %+v, want one retried check", got)
+	}
+	c.clk.Advance(time.Minute)
+	got := c.invoke(timer)
+	if len(got) != 1 || got[0].Outcome != string(parse.OutcomeSucceeded) {
+		t.Errorf("second sweep: %+v, want the job's succeeded event", got)
+	}
+	if ev := c.cloud.Published("events"); len(ev) != 1 || ev[0].Tag != "succeeded" {
+		t.Errorf("published %+v, want one succeeded event", ev)
+	}
+	if m := c.cloud.Messages("check"); len(m) != 0 {
+		t.Errorf("%d messages left on the check queue", len(m))
 	}
 }

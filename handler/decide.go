@@ -74,9 +74,13 @@ type Verdict struct {
 	Delay    time.Duration
 	// Body is what goes out: the fitted event (published), the next check message (requeued and
 	// retried, push mode).
-	Body    []byte
-	Event   *parse.Event // published: the event as built, before fitting
-	Reason  string       // deadlettered and retried; a timed-out event after failed queries
+	Body  []byte
+	Event *parse.Event // published: the event as built, before fitting
+	// Replace is pull mode's way to remember: the received message is replaced by Body (sent
+	// with Delay, then the received one deleted) instead of deferred. Only a failed query past
+	// the deadline needs it, to count its failures.
+	Replace bool
+	Reason  string // deadlettered and retried; a timed-out event after failed queries
 	Stalled bool
 	Fault   error // failed: the configuration fault the invocation fails with
 }
@@ -210,13 +214,13 @@ const MaxGarbled = 20
 // consecutive failures. Past the deadline and its grace the job is timed out with what was last
 // seen only after a run of failures that is both long and old: three or more running, the first of
 // them LastQueryGrace ago or more. A check that arrives late (a backlog draining) is therefore never
-// timed out by one throttled answer. Pull mode keeps no count (the body is never rewritten), so
-// there a failure three graces past the deadline times the job out.
+// timed out by one throttled answer. Pull mode, which otherwise never rewrites a message,
+// replaces it after a failure past the deadline so that the count is kept (Verdict.Replace).
 func (r Rules) retried(in Input, cause error) Verdict {
 	c := in.Check
 	late := in.Now.Sub(c.Deadline)
 	failing := !c.FailingSince.IsZero() && in.Now.Sub(c.FailingSince) >= LastQueryGrace
-	if (late >= LastQueryGrace && c.Failures >= 2 && failing) || (in.Pull && late >= 3*LastQueryGrace) {
+	if late >= LastQueryGrace && c.Failures >= 2 && failing {
 		return r.timedOut(c, nil, in.Now, "last query failed: "+cause.Error())
 	}
 	next := c
@@ -238,10 +242,11 @@ func (r Rules) retried(in Input, cause error) Verdict {
 // must fit one; in pull mode by deferring the message, for at most MaxVisibility.
 func (r Rules) again(in Input, d Decision, next parse.Check, delay time.Duration, reason string) Verdict {
 	v := Verdict{Decision: d, Check: in.Check, Next: &next, Delay: delay, Reason: reason}
-	if in.Pull {
+	if in.Pull && (d != DecisionRetried || in.Now.Before(in.Check.Deadline)) {
 		v.Delay = min(delay, MaxVisibility*time.Second)
 		return v
 	}
+	v.Replace = in.Pull
 	body, err := parse.EncodeCheck(next)
 	if err == nil && len(body) > r.MaxMessage && next.UserData != nil {
 		// The chain's own fields grew a body that fit when it came. The job outlives its

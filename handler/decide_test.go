@@ -111,9 +111,17 @@ func decideCases() []decideCase {
 			err: handler.ErrThrottled, at: 24*time.Hour + 35*time.Minute,
 			want:  handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "throttled"},
 			delay: [2]time.Duration{time.Second, 2 * time.Second}},
-		{row: "running at its deadline: pull mode, which keeps no count, times out on a failure 30 minutes past it",
+		{row: "running at its deadline: pull mode replaces the message after a failure past it, to count the failures",
 			err: handler.ErrTransient, at: 24*time.Hour + 30*time.Minute, pull: true,
-			want: handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "timedout", Reason: "last query failed"}},
+			want: handler.Record{Decision: handler.DecisionRetried, Attempt: 3, NextAttempt: 4, Reason: "transient failure"},
+			next: func(c *parse.Check) {
+				c.Attempt, c.Failures, c.FailingSince = 4, 1, t0.Add(24*time.Hour+30*time.Minute)
+			},
+			delay: [2]time.Duration{time.Second, 2 * time.Second}},
+		{row: "running at its deadline: pull mode times out like push once the counted failures say so",
+			err: handler.ErrTransient, at: 24*time.Hour + 30*time.Minute, pull: true,
+			check: func(c *parse.Check) { c.Failures, c.FailingSince = 2, t0.Add(24*time.Hour+15*time.Minute) },
+			want:  handler.Record{Decision: handler.DecisionPublished, Attempt: 3, Outcome: "timedout", Reason: "last query failed"}},
 		{row: "running past IPRODWATCH_STALLED_AFTER: stalled", answer: "VideoH2V/analysing.json", at: 3 * time.Hour,
 			want:  handler.Record{Decision: handler.DecisionRequeued, Attempt: 3, NextAttempt: 4, Stalled: true},
 			delay: [2]time.Duration{5 * time.Second, 5 * time.Minute}},
@@ -248,7 +256,7 @@ func checkBody(t *testing.T, r handler.Rules, pull bool, v handler.Verdict) {
 			t.Errorf("published body is not the event %s: %v", v.Event.ID, err)
 		}
 	case handler.DecisionRequeued, handler.DecisionRetried:
-		if pull {
+		if pull && !v.Replace {
 			if v.Body != nil {
 				t.Error("pull mode sends no new message, yet the verdict has a body")
 			}
@@ -367,6 +375,10 @@ func TestNormalize(t *testing.T) {
 		{"a check message without an attempt asks for the first",
 			parse.Request{Check: parse.Check{JobID: job1, FirstCheckedAt: t0}}, handler.Delivery{},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: t0, Deadline: t0.Add(24 * time.Hour)}},
+		{"pull mode: a message replaced after a failure counts on from the attempt it was sent for",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 7, FirstCheckedAt: enq}, Origin: parse.OriginCheck},
+			handler.Delivery{Pull: true, DequeueCount: 2, EnqueuedAt: deq},
+			parse.Check{JobID: job1, Attempt: 8, FirstCheckedAt: enq, Deadline: enq.Add(24 * time.Hour)}},
 		{"pull mode: without MNS's times, now",
 			parse.Request{Check: parse.Check{JobID: job1}, Origin: parse.OriginSubmit}, handler.Delivery{Pull: true},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},

@@ -9,11 +9,12 @@ import (
 
 // Delivery is what the transport tells of a message beyond its body.
 type Delivery struct {
-	// Pull is pull mode: every sweep receives the same message, whose body is never rewritten. Its
-	// attempt and first check come from MNS (DequeueCount; EnqueueTime, or FirstDequeueTime when that
-	// is earlier); the state history, the failure count and the learned algorithm are what the
-	// submitter wrote (normally nothing), so the policy plans from the whole prior each time and a
-	// failed query is retried after 1-2 s rather than a growing backoff.
+	// Pull is pull mode: every sweep receives the same message, whose body is not rewritten
+	// (except after a failure past the deadline, see Verdict.Replace). Its attempt and first check
+	// come from MNS (the body's attempt plus DequeueCount; EnqueueTime, or FirstDequeueTime when that
+	// is earlier); the state history and the learned algorithm are what the submitter wrote
+	// (normally nothing), so the policy plans from the whole prior each time, and before the
+	// deadline a failed query is retried after 1-2 s rather than a growing backoff.
 	Pull           bool
 	DequeueCount   int
 	EnqueuedAt     time.Time
@@ -34,7 +35,8 @@ const MaxCheckAge = 7 * 24 * time.Hour
 func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Duration) (parse.Check, error) {
 	c := req.Check
 	if d.Pull {
-		c.Attempt = max(d.DequeueCount, 1)
+		// A message pull mode replaced (Verdict.Replace) carries the attempt it was sent for.
+		c.Attempt = attemptOf(c) + max(d.DequeueCount, 1) - 1
 		// MNS counts retention from the send: the deadline counts from there too (or from the
 		// first receive, when that is earlier by MNS's own clock), not from a later receive, which
 		// a backlog can delay, nor from a producer's clock ahead of MNS's.

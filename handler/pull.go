@@ -91,7 +91,20 @@ func (inv *invocation) carryOutPull(ctx context.Context, cl *Clients, m parse.Me
 	case DecisionFailed:
 		return v.Fault
 	case DecisionRequeued, DecisionRetried:
-		if err := inv.retry(ctx, "defer", func() error { return cl.Queues.Defer(ctx, q, receipt, v.Delay) }); err != nil {
+		if v.Replace {
+			// Sent first, deleted after: a crash in between leaves a copy, never nothing.
+			err := inv.retry(ctx, "requeue", func() error { return cl.Queues.Send(ctx, q, v.Body, v.Delay) })
+			if errors.Is(err, ErrTooLarge) {
+				v = inv.refused(v, err)
+				break
+			}
+			if err == nil {
+				err = remove()
+			}
+			if err != nil {
+				return err
+			}
+		} else if err := inv.retry(ctx, "defer", func() error { return cl.Queues.Defer(ctx, q, receipt, v.Delay) }); err != nil {
 			return err
 		}
 		inv.record(v.Record(), "messageId", m.ID)
