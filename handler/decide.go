@@ -73,7 +73,7 @@ type Verdict struct {
 	Next     *parse.Check // requeued, retried: the check that follows
 	Delay    time.Duration
 	// Body is what goes out: the fitted event (published), the next check message (requeued and
-	// retried, push mode).
+	// retried in push mode, and pull mode's Replace).
 	Body  []byte
 	Event *parse.Event // published: the event as built, before fitting
 	// Replace is pull mode's way to remember: the received message is replaced by Body (sent
