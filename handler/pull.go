@@ -13,12 +13,6 @@ import (
 // and the last query's grace: the sweeps that come late to a message.
 const PullRetentionMargin = time.Hour
 
-// PullRetention is the shortest retention of the check queue that pull mode accepts: a message
-// must outlive its deadline, the last query's grace and the sweeps that wait on it.
-func PullRetention(deadline time.Duration) time.Duration {
-	return deadline + 3*LastQueryGrace + PullRetentionMargin
-}
-
 // sweep is pull mode, run by the timer trigger: the function drains the check queue itself, up to
 // PullBatch messages within PullBudget. A running job's message is hidden again with
 // ChangeMessageVisibility (no new message, so no duplicate chains); a final job's is published and
@@ -42,7 +36,8 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 		inv.log.Warn("sweep skipped: the check queue's attributes could not be read", "error", err.Error())
 		return nil
 	}
-	if need := PullRetention(h.cfg.Deadline); retention < need {
+	// A message must outlive its deadline, the last query's grace and the sweeps that wait on it.
+	if need := h.cfg.Deadline + 3*LastQueryGrace + PullRetentionMargin; retention < need {
 		return fmt.Errorf("%w: pull mode: the check queue %s keeps messages %v, less than the deadline %v plus %v of grace and margin: a job could vanish before it is reported; raise its MessageRetentionPeriod to at least %v or lower IPRODWATCH_DEADLINE",
 			ErrConfig, h.cfg.CheckQueue, retention, h.cfg.Deadline, need-h.cfg.Deadline, need)
 	}
