@@ -32,20 +32,36 @@ type core struct {
 	recs []handler.Record
 }
 
-func newCore(t *testing.T) *core {
+func newCore(t *testing.T) *core { return newCoreWith(t, nil, nil) }
+
+// newCoreWith is newCore with env over the base configuration and, when wrap is not nil, every
+// invocation's clients passed through wrap (to slow or fail one port, or watch its calls). The
+// dead-letter queue holds 4 KiB, as MNS lets a queue be configured.
+func newCoreWith(t *testing.T, env map[string]string, wrap func(c *core, cl *handler.Clients)) *core {
 	t.Helper()
-	env := map[string]string{"IPRODWATCH_REGION": "cn-shanghai", "IPRODWATCH_ACCOUNT_ID": "1234567890123456",
+	base := map[string]string{"IPRODWATCH_REGION": "cn-shanghai", "IPRODWATCH_ACCOUNT_ID": "1234567890123456",
 		"IPRODWATCH_CHECK_QUEUE": "check", "IPRODWATCH_EVENT_TOPIC": "events", "IPRODWATCH_DLQ_QUEUE": "dlq"}
-	cfg, err := handler.LoadConfig(func(k string) string { return env[k] })
+	for k, v := range env {
+		base[k] = v
+	}
+	cfg, err := handler.LoadConfig(func(k string) string { return base[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &core{t: t, clk: clock.NewManual(t0)}
 	c.cloud = memcloud.New(c.clk)
 	c.cloud.CreateQueue("check", memcloud.QueueConfig{Retention: 7 * 24 * time.Hour, Visibility: 30 * time.Second})
-	c.cloud.CreateQueue("dlq", memcloud.QueueConfig{Retention: 7 * 24 * time.Hour, Visibility: 30 * time.Second})
+	c.cloud.CreateQueue("dlq", memcloud.QueueConfig{Retention: 7 * 24 * time.Hour, Visibility: 30 * time.Second, MaxMessage: 4096})
 	c.cloud.CreateTopic("events")
-	c.h = handler.New(cfg, c.cloud.Connector(), handler.WithClock(c.clk), handler.WithLogger(slogTo(&handlertest.Buffer{})),
+	connect := c.cloud.Connector()
+	if wrap != nil {
+		connect = func(context.Context) (*handler.Clients, error) {
+			cl := c.cloud.Clients()
+			wrap(c, cl)
+			return cl, nil
+		}
+	}
+	c.h = handler.New(cfg, connect, handler.WithClock(c.clk), handler.WithLogger(slogTo(&handlertest.Buffer{})),
 		handler.WithObserver(func(r handler.Record) {
 			c.mu.Lock()
 			defer c.mu.Unlock()
@@ -153,5 +169,52 @@ func TestPullDoesNotTimeALateCheckOutOnOneFailure(t *testing.T) {
 	}
 	if m := c.cloud.Messages("check"); len(m) != 0 {
 		t.Errorf("%d messages left on the check queue", len(m))
+	}
+}
+
+// slowJobs is the fake's Jobs with every query taking slow of the manual clock: a query that runs
+// past the message's visibility timeout.
+type slowJobs struct {
+	handler.Jobs
+	c    *core
+	slow time.Duration
+}
+
+func (j slowJobs) QueryJob(ctx context.Context, id string) ([]byte, error) {
+	j.c.clk.Advance(j.slow)
+	return j.Jobs.QueryJob(ctx, id)
+}
+
+// Pull mode's Replace (a failure past the deadline, counted in a rewritten message) claims the
+// received message before sending its replacement: when the query outlasted the visibility
+// timeout the message is visible again (another sweep may hold it), the claim fails, nothing is
+// sent, and the job keeps one message, not two.
+func TestPullReplacesOnlyAMessageItStillHolds(t *testing.T) {
+	slow := 31 * time.Second // the first sweep's query only
+	c := newCoreWith(t, map[string]string{"IPRODWATCH_PULL_BATCH": "1"}, func(c *core, cl *handler.Clients) {
+		cl.Jobs = slowJobs{Jobs: cl.Jobs, c: c, slow: slow}
+	})
+	c.cloud.SetJob(job1, "ImageH2V", parse.StateAnalysing)
+	c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
+	first := t0.Add(-24*time.Hour - 35*time.Minute)
+	body := `{"v":1,"jobId":"` + job1 + `","firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing"}`
+	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(body), 0); err != nil {
+		t.Fatal(err)
+	}
+	got := c.invoke(sweep)
+	if len(got) != 1 || got[0].Decision != handler.DecisionMerged {
+		t.Errorf("sweep: %+v, want the check merged into the chain of whoever holds the message now", got)
+	}
+	if m := c.cloud.Messages("check"); len(m) != 1 {
+		t.Errorf("%d messages for one job on the check queue, want 1", len(m))
+	}
+	c.cloud.SetJob(job1, "ImageH2V", parse.StateSuccess)
+	slow = 0
+	for range 3 {
+		c.clk.Advance(2 * time.Minute)
+		c.invoke(sweep)
+	}
+	if ev := c.cloud.Published("events"); len(ev) != 1 || ev[0].Tag != "succeeded" {
+		t.Errorf("published %+v, want the one succeeded event", ev)
 	}
 }

@@ -54,3 +54,21 @@ func TestADeadLetterFitsOneMessageHoweverItsBodyEscapes(t *testing.T) {
 		})
 	}
 }
+
+// On the smallest queue MNS allows, the reason is cut too: a 4 KiB reason of quotes (8 KiB
+// escaped) beside a body still makes a dead letter of at most MinMessage bytes, with what fits of
+// both.
+func TestADeadLetterFitsTheSmallestQueue(t *testing.T) {
+	reason := strings.Repeat(`"`, 4<<10)
+	b, err := fitDeadLetter(deadLetter{V: 1, Reason: reason, Trigger: "direct", JobID: strings.Repeat("j", 128)}, []byte(strings.Repeat("x", 8000)), MinMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dl deadLetter
+	if err := json.Unmarshal(b, &dl); err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > MinMessage || !dl.BodyTruncated || dl.Body == "" || dl.Reason == "" || !strings.HasPrefix(reason, strings.TrimSuffix(dl.Reason, "...")) {
+		t.Errorf("dead letter of %d bytes (limit %d), reason %d bytes, body %d bytes, truncated %v", len(b), MinMessage, len(dl.Reason), len(dl.Body), dl.BodyTruncated)
+	}
+}

@@ -21,6 +21,7 @@ import (
 // Rules are what Decide needs of the configuration and the limits in force.
 type Rules struct {
 	Region, Account string        // the event's source
+	Deadline        time.Duration // IPRODWATCH_DEADLINE: the longest a chain runs (Normalize)
 	StalledAfter    time.Duration // IPRODWATCH_STALLED_AFTER
 	Policy          policy.Policy
 	// Salt salts the jitter (WithSalt): copies of a check agree on their delay only when every
@@ -32,7 +33,7 @@ type Rules struct {
 
 // RulesOf returns the rules of cfg with the given salt.
 func RulesOf(cfg Config, salt uint64) Rules {
-	return Rules{Region: cfg.Region, Account: cfg.AccountID, StalledAfter: cfg.StalledAfter, Policy: cfg.Policy, Salt: salt, MaxMessage: MaxMessage, MaxEvent: MaxMessage}
+	return Rules{Region: cfg.Region, Account: cfg.AccountID, Deadline: cfg.Deadline, StalledAfter: cfg.StalledAfter, Policy: cfg.Policy, Salt: salt, MaxMessage: MaxMessage, MaxEvent: MaxMessage}
 }
 
 // MaxMessage is the MNS limit on a message body.
@@ -165,6 +166,13 @@ func Merge(msgs []parse.Message) (kept []parse.Message, copies []Verdict) {
 	return kept, copies
 }
 
+// Overtaken is the verdict on a pull mode check whose message was received again while it ran (its
+// query outlasted the visibility timeout): whoever holds the message now goes on with the chain,
+// and this check sends nothing.
+func Overtaken(v Verdict) Verdict {
+	return Verdict{Decision: DecisionMerged, Check: v.Check, Reason: "the message became visible again while this check ran: the chain goes on from there"}
+}
+
 // Rejected is the verdict on a message that is not a check request: err says why.
 func Rejected(err error) Verdict {
 	return Verdict{Decision: DecisionDeadLettered, Reason: err.Error()}
@@ -247,14 +255,8 @@ func (r Rules) again(in Input, d Decision, next parse.Check, delay time.Duration
 		return v
 	}
 	v.Replace = in.Pull
-	body, err := parse.EncodeCheck(next)
-	if err == nil && len(body) > r.MaxMessage && next.UserData != nil {
-		// The chain's own fields grew a body that fit when it came. The job outlives its
-		// userData: the event takes userData from MPS's answer, so the copy here can go.
-		next.UserData, next.UserDataOmitted = nil, true
-		v.Next = &next
-		body, err = parse.EncodeCheck(next)
-	}
+	body, next, err := fitNext(next, r.MaxMessage)
+	v.Next = &next
 	switch {
 	case err != nil:
 		return deadLettered(in.Check, "encoding the next check message: "+err.Error())
@@ -266,6 +268,18 @@ func (r Rules) again(in Input, d Decision, next parse.Check, delay time.Duration
 	}
 	v.Body = body
 	return v
+}
+
+// fitNext encodes the next check message within limit if it can. The chain's own fields may grow a
+// body that fit when it came, or a queue hold less than was thought; the job outlives its userData:
+// the event takes userData from MPS's answer, so the copy here goes first (and is flagged).
+func fitNext(next parse.Check, limit int) ([]byte, parse.Check, error) {
+	body, err := parse.EncodeCheck(next)
+	if err == nil && len(body) > limit && next.UserData != nil {
+		next.UserData, next.UserDataOmitted = nil, true
+		body, err = parse.EncodeCheck(next)
+	}
+	return body, next, err
 }
 
 // timedOut is the timed-out event, built from the last answer, else (job nil) from what the check
@@ -322,9 +336,28 @@ func (r Rules) draw(c parse.Check) float64 {
 	return float64(f.Sum64()>>11) / (1 << 53)
 }
 
-// Refused is the verdict when the queue or the topic refused v's body as too large (the service
-// counted it otherwise than MaxMessage): dead-lettered, since no later try fits either and failing
-// the invocation would have the trigger deliver it again and again.
-func Refused(v Verdict, err error) Verdict {
+// Refitted is the verdict when the check queue or the event topic refused v's body as too large:
+// its limit is below what this instance read, or could not be read. The body is fitted again to
+// MinMessage, the smallest limit MNS lets a queue or topic have (the next check without its
+// userData copy, the compact event), to be sent once more. A body that small already, or one that
+// cannot be made so, is dead-lettered with err: no later try would fit, and failing the invocation
+// would have the trigger deliver it again and again.
+func (r Rules) Refitted(v Verdict, err error) Verdict {
+	if len(v.Body) > MinMessage {
+		small := r
+		small.MaxMessage, small.MaxEvent = MinMessage, MinMessage
+		switch {
+		case v.Decision == DecisionPublished && v.Event != nil:
+			if w := small.published(v.Check, v.Event); w.Decision == DecisionPublished {
+				w.Reason, w.Stalled = v.Reason, v.Stalled
+				return w
+			}
+		case v.Next != nil:
+			if body, next, ferr := fitNext(*v.Next, MinMessage); ferr == nil && len(body) <= MinMessage {
+				v.Body, v.Next = body, &next
+				return v
+			}
+		}
+	}
 	return deadLettered(v.Check, err.Error())
 }

@@ -23,7 +23,7 @@ import (
 // The README's Decisions table, row by row: each case names the row it shows. Decide is pure, so
 // these run without HTTP, a clock or a logger.
 
-var rules = handler.Rules{Region: "cn-shanghai", Account: "1234567890123456", StalledAfter: 2 * time.Hour,
+var rules = handler.Rules{Region: "cn-shanghai", Account: "1234567890123456", Deadline: 24 * time.Hour, StalledAfter: 2 * time.Hour,
 	Policy: policy.Default(), Salt: 1, MaxMessage: handler.MaxMessage, MaxEvent: handler.MaxMessage}
 
 // answer reads one QueryIProductionJob body from testdata/mps, with the job id it is about.
@@ -322,12 +322,26 @@ func TestCopiesInOneDeliveryAreMerged(t *testing.T) {
 func TestNormalizeRefusesAFirstCheckNoChainCouldHave(t *testing.T) {
 	now := t0
 	req := parse.Request{Check: parse.Check{JobID: job1, Attempt: 3, FirstCheckedAt: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)}}
-	if _, err := handler.Normalize(req, handler.Delivery{}, now, 24*time.Hour); !errors.Is(err, parse.ErrBadMessage) || !strings.Contains(err.Error(), "firstCheckedAt 1999-01-01T00:00:00Z") {
+	if _, err := handler.Normalize(rules, req, handler.Delivery{}, now); !errors.Is(err, parse.ErrBadMessage) || !strings.Contains(err.Error(), "firstCheckedAt 1999-01-01T00:00:00Z") {
 		t.Errorf("Normalize = %v, want a bad message naming firstCheckedAt", err)
 	}
 	req.Check.FirstCheckedAt = now.Add(-24*time.Hour - handler.MaxCheckAge + time.Minute)
-	if _, err := handler.Normalize(req, handler.Delivery{}, now, 24*time.Hour); err != nil {
+	if _, err := handler.Normalize(rules, req, handler.Delivery{}, now); err != nil {
 		t.Errorf("a check just inside the oldest a chain can be: %v", err)
+	}
+}
+
+// The oldest first check a chain can have counts the retries past the deadline too: a last query
+// retried until the deadline's grace and one backoff more, whose message then waited in the queue
+// as long as MNS keeps one.
+func TestNormalizeTakesALateRetryThatWaitedInTheQueue(t *testing.T) {
+	now := t0
+	sentAt := now.Add(-handler.MaxCheckAge + time.Minute)
+	first := sentAt.Add(-24*time.Hour - handler.LastQueryGrace - rules.Policy.RetryCap)
+	req := parse.Request{Origin: parse.OriginCheck, Check: parse.Check{Version: 1, JobID: job1, Attempt: 400, FirstCheckedAt: first,
+		Deadline: first.Add(24 * time.Hour), Failures: 2, FailingSince: first.Add(24 * time.Hour)}}
+	if _, err := handler.Normalize(rules, req, handler.Delivery{}, now); err != nil {
+		t.Errorf("Normalize = %v: a chain that can exist is refused", err)
 	}
 }
 
@@ -379,13 +393,19 @@ func TestNormalize(t *testing.T) {
 			parse.Request{Check: parse.Check{JobID: job1, Attempt: 7, FirstCheckedAt: enq}, Origin: parse.OriginCheck},
 			handler.Delivery{Pull: true, DequeueCount: 2, EnqueuedAt: deq},
 			parse.Check{JobID: job1, Attempt: 8, FirstCheckedAt: enq, Deadline: enq.Add(24 * time.Hour)}},
+		{"a submitter's deadline at or before the first check is a producer's clock behind: the configured one",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1, Deadline: now.Add(-23 * time.Hour)}, Origin: parse.OriginCheck}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},
+		{"a submitter's deadline just after the first check leaves at least MinDeadline",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: t0, Deadline: t0.Add(5 * time.Second)}, Origin: parse.OriginCheck}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: t0, Deadline: t0.Add(handler.MinDeadline)}},
 		{"pull mode: without MNS's times, now",
 			parse.Request{Check: parse.Check{JobID: job1}, Origin: parse.OriginSubmit}, handler.Delivery{Pull: true},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := handler.Normalize(tt.req, tt.d, now, 24*time.Hour)
+			got, err := handler.Normalize(rules, tt.req, tt.d, now)
 			if err != nil {
 				t.Fatal(err)
 			}

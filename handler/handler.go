@@ -111,17 +111,17 @@ func (inv *invocation) handle(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	check, dlq, events := h.sizes.get(ctx, cl, h.cfg, h.wall())
-	inv.rules.MaxMessage, inv.rules.MaxEvent, inv.maxDeadLetter = check, events, dlq
 	tr, err := parse.DecodeTrigger(payload)
 	if err != nil {
 		inv.setTrigger("unknown")
+		inv.useSizes(ctx, cl)
 		return inv.carryOutPush(ctx, cl, parse.Message{Body: payload, Err: err}, Rejected(err))
 	}
 	inv.setTrigger(string(tr.Kind))
 	if tr.Kind == parse.TriggerTimer {
-		return inv.sweep(ctx, cl)
+		return inv.sweep(ctx, cl) // which reads the sizes within its budget
 	}
+	inv.useSizes(ctx, cl)
 	return inv.push(ctx, cl, tr.Messages)
 }
 

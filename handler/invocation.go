@@ -69,7 +69,7 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 	if id := requestID(ctx); id != "" {
 		log = log.With("requestId", id)
 	}
-	return &invocation{h: h, log: log, start: h.wall(), rules: h.rules, maxDeadLetter: MaxMessage, sum: Summary{Decisions: []Record{}}}
+	return &invocation{h: h, log: log, start: h.wall(), rules: h.rules, maxDeadLetter: MinMessage, sum: Summary{Decisions: []Record{}}}
 }
 
 // record counts and logs one decision.

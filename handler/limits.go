@@ -6,43 +6,96 @@ import (
 	"time"
 )
 
-// limitsTTL is how long an instance trusts the sizes it read: a queue's MaximumMessageSize can be
-// changed, and the next read after this picks the change up.
-const limitsTTL = 10 * time.Minute
+// MinMessage is the smallest MaximumMessageSize MNS lets a queue or topic have (1,024 bytes): the
+// size a body is refitted to when a send is refused as too large, and the dead-letter queue's
+// until its own limit has been read.
+const MinMessage = 1 << 10
 
-// sizes are the message limits of the check queue, the dead-letter queue and the event topic, read
-// from MNS once per limitsTTL per instance (not per invocation: three calls each time would cost
-// more than the checks). Where a read fails (a policy that does not allow GetQueueAttributes, say)
-// MaxMessage stands in until the next read. A send refused for its size forgets them, so the next
-// invocation reads them again.
-type sizes struct {
-	mu                 sync.Mutex
-	read               time.Time // wall clock
-	check, dlq, events int
+// limitsTTL is how long an instance trusts the sizes it read: a queue's MaximumMessageSize can be
+// changed, and the next read after this picks the change up. limitsRetry is how long the
+// fallbacks stand after a read failed (a RAM policy without GetQueueAttributes fails every read:
+// three calls per invocation would cost more than the checks). limitsRead bounds one read, which
+// is no reason for an invocation to wait.
+const (
+	limitsTTL   = 10 * time.Minute
+	limitsRetry = time.Minute
+	limitsRead  = 5 * time.Second
+)
+
+// messageSizes are the limits in force: the check queue's, the dead-letter queue's and the event
+// topic's MaximumMessageSize.
+type messageSizes struct{ check, deadLetter, event int }
+
+// fallbackSizes stand where a limit has not been read. The check queue and the topic are taken
+// at MNS's largest: a send they refuse is refitted to MinMessage and sent again (Rules.Refitted).
+// The dead-letter queue is taken at MNS's smallest: a dead letter is the end of the line, and one
+// refused would fail its whole batch.
+func fallbackSizes() messageSizes {
+	return messageSizes{check: MaxMessage, deadLetter: MinMessage, event: MaxMessage}
 }
 
-// get returns the limits, reading them when they are stale.
-func (s *sizes) get(ctx context.Context, cl *Clients, cfg Config, now time.Time) (check, dlq, events int) {
+// sizes caches the limits for every invocation of an instance, read from MNS once per limitsTTL
+// (not per invocation). One invocation reads at a time, outside the lock and within its own
+// context; the others go on with what is known meanwhile (the fallbacks before the first read
+// ends), so a hanging read holds nobody but its reader. A send refused for its size forgets them,
+// so the next invocation reads them again.
+type sizes struct {
+	mu      sync.Mutex
+	known   messageSizes
+	until   time.Time // wall clock: known stands until then
+	reading bool
+}
+
+// get returns the limits, reading them first when they are stale and no other invocation is
+// reading them.
+func (s *sizes) get(ctx context.Context, cl *Clients, cfg Config, now time.Time) messageSizes {
+	s.mu.Lock()
+	if s.known == (messageSizes{}) {
+		s.known = fallbackSizes()
+	}
+	if s.reading || now.Before(s.until) {
+		defer s.mu.Unlock()
+		return s.known
+	}
+	s.reading = true
+	s.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(ctx, limitsRead)
+	defer cancel()
+	read, ok := fallbackSizes(), true
+	take := func(into *int, l Limits, err error) {
+		if err != nil || l.MaxMessage <= 0 {
+			ok = false
+			return
+		}
+		*into = min(max(l.MaxMessage, MinMessage), MaxMessage)
+	}
+	l, err := cl.Queues.Limits(ctx, cfg.CheckQueue)
+	take(&read.check, l, err)
+	l, err = cl.Queues.Limits(ctx, cfg.DLQQueue)
+	take(&read.deadLetter, l, err)
+	l, err = cl.Topics.Limits(ctx, cfg.EventTopic)
+	take(&read.event, l, err)
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.read.IsZero() || now.Sub(s.read) >= limitsTTL {
-		read := func(l Limits, err error) int {
-			if err != nil || l.MaxMessage <= 0 {
-				return MaxMessage
-			}
-			return min(l.MaxMessage, MaxMessage)
-		}
-		s.check = read(cl.Queues.Limits(ctx, cfg.CheckQueue))
-		s.dlq = read(cl.Queues.Limits(ctx, cfg.DLQQueue))
-		s.events = read(cl.Topics.Limits(ctx, cfg.EventTopic))
-		s.read = now
+	s.reading, s.known, s.until = false, read, now.Add(limitsTTL)
+	if !ok {
+		s.until = now.Add(limitsRetry)
 	}
-	return s.check, s.dlq, s.events
+	return read
 }
 
 // forget makes the next get read the limits again.
 func (s *sizes) forget() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read = time.Time{}
+	s.until = time.Time{}
+}
+
+// useSizes puts the instance's message limits in force for this invocation; ctx bounds the read,
+// if one is made.
+func (inv *invocation) useSizes(ctx context.Context, cl *Clients) {
+	s := inv.h.sizes.get(ctx, cl, inv.h.cfg, inv.h.wall())
+	inv.rules.MaxMessage, inv.rules.MaxEvent, inv.maxDeadLetter = s.check, s.event, s.deadLetter
 }

@@ -73,11 +73,15 @@ func (q recQueues) Receive(ctx context.Context, queue string, n int, wait time.D
 	return msgs, err
 }
 
-func (q recQueues) Defer(ctx context.Context, queue, receipt string, d time.Duration) error {
+func (q recQueues) Defer(ctx context.Context, queue, receipt string, d time.Duration) (string, error) {
 	q.r.mu.Lock()
 	q.r.due[q.r.job[receipt]] = q.r.clk.Now().Add(d.Truncate(time.Second) + time.Second - 1)
 	q.r.mu.Unlock()
-	return q.Queues.Defer(ctx, queue, receipt, d)
+	held, err := q.Queues.Defer(ctx, queue, receipt, d)
+	q.r.mu.Lock()
+	q.r.job[held] = q.r.job[receipt]
+	q.r.mu.Unlock()
+	return held, err
 }
 
 type recJobs struct {

@@ -21,18 +21,25 @@ type Delivery struct {
 	FirstDequeueAt time.Time
 }
 
-// MaxCheckAge is how far before now a check's first check may lie, beyond the deadline: the
-// longest a check message can wait in a queue (MNS keeps a message at most 7 days). Older is no
-// chain that can exist: a producer's clock far behind, and a dead letter.
+// MaxCheckAge is the longest a check message can wait in a queue (MNS keeps a message at most 7
+// days). A first check older than the deadline, the retries past it (LastQueryGrace and one
+// backoff) and MaxCheckAge is no chain that can exist: a producer's clock far behind, and a dead
+// letter.
 const MaxCheckAge = 7 * 24 * time.Hour
+
+// MinDeadline is the shortest deadline a submitter may ask for, counted from the first check: a
+// deadline that leaves less would time the job out on its first query, whatever it is doing.
+const MinDeadline = time.Minute
 
 // Normalize is the one place a decoded request becomes the check Decide works on: its attempt, its
 // first check and its deadline. The times in a message come from a producer's clock, so they are
 // bounded by ours before they drive a deadline: a first check (or a state's start) in the future is
-// taken as now, and one older than the deadline plus MaxCheckAge is an error (the message is
-// dead-lettered with it). A submitter may shorten the deadline, never lengthen it: past the
-// configured one the check queue's retention (and the quota) were not planned for it.
-func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Duration) (parse.Check, error) {
+// taken as now, and one older than any chain can be is an error (the message is dead-lettered with
+// it). A submitter may shorten the deadline, never lengthen it (past the configured one the check
+// queue's retention and the quota were not planned for it), and never below MinDeadline; a deadline
+// at or before the first check can only come from a clock behind ours, and the configured one
+// stands.
+func Normalize(r Rules, req parse.Request, d Delivery, now time.Time) (parse.Check, error) {
 	c := req.Check
 	if d.Pull {
 		// A message pull mode replaced (Verdict.Replace) carries the attempt it was sent for.
@@ -53,9 +60,10 @@ func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Durat
 	if c.FirstCheckedAt.IsZero() || c.FirstCheckedAt.After(now) {
 		c.FirstCheckedAt = now
 	}
-	if oldest := now.Add(-deadline - MaxCheckAge); c.FirstCheckedAt.Before(oldest) {
-		return c, fmt.Errorf("%w: firstCheckedAt %s is %v before now, more than the deadline %v and the %v a message can wait: a producer's clock is wrong",
-			parse.ErrBadMessage, c.FirstCheckedAt.UTC().Format(time.RFC3339), now.Sub(c.FirstCheckedAt).Round(time.Hour), deadline, MaxCheckAge)
+	span := r.Deadline + LastQueryGrace + r.Policy.RetryCap + MaxCheckAge
+	if oldest := now.Add(-span); c.FirstCheckedAt.Before(oldest) {
+		return c, fmt.Errorf("%w: firstCheckedAt %s is %v before now, more than the deadline %v, its grace and the %v a message can wait: a producer's clock is wrong",
+			parse.ErrBadMessage, c.FirstCheckedAt.UTC().Format(time.RFC3339), now.Sub(c.FirstCheckedAt).Round(time.Hour), r.Deadline, MaxCheckAge)
 	}
 	for _, t := range []*time.Time{&c.StateSince, &c.FailingSince} {
 		if t.After(now) {
@@ -65,8 +73,12 @@ func Normalize(req parse.Request, d Delivery, now time.Time, deadline time.Durat
 			*t = c.FirstCheckedAt
 		}
 	}
-	if limit := c.FirstCheckedAt.Add(deadline); c.Deadline.IsZero() || c.Deadline.After(limit) {
+	limit := c.FirstCheckedAt.Add(r.Deadline)
+	switch {
+	case c.Deadline.IsZero(), !c.Deadline.After(c.FirstCheckedAt), c.Deadline.After(limit):
 		c.Deadline = limit
+	case c.Deadline.Before(c.FirstCheckedAt.Add(MinDeadline)):
+		c.Deadline = c.FirstCheckedAt.Add(MinDeadline)
 	}
 	return c, nil
 }

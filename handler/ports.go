@@ -22,8 +22,11 @@ type Queues interface {
 	// Receive takes up to max messages, waiting up to wait for the first; an empty queue is no error.
 	Receive(ctx context.Context, queue string, max int, wait time.Duration) ([]Received, error)
 	Delete(ctx context.Context, queue, receipt string) error
-	// Defer hides a received message for d (ChangeMessageVisibility).
-	Defer(ctx context.Context, queue, receipt string, d time.Duration) error
+	// Defer hides a received message for d (ChangeMessageVisibility) and returns its new receipt:
+	// the one given stops being valid, as in MNS. It returns "" and no error when the receipt no
+	// longer holds the message (its visibility ran out, or it was deleted): another receive may
+	// hold it now.
+	Defer(ctx context.Context, queue, receipt string, d time.Duration) (string, error)
 	// Limits are the queue's own: its MaximumMessageSize and MessageRetentionPeriod.
 	Limits(ctx context.Context, queue string) (Limits, error)
 }

@@ -27,6 +27,7 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 	// what was received (publish, delete, defer) may go on to the invocation's own deadline.
 	within, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
+	inv.useSizes(within, cl)
 	limits, err := cl.Queues.Limits(within, h.cfg.CheckQueue)
 	retention := limits.Retention
 	if err != nil {
@@ -74,6 +75,10 @@ func (inv *invocation) pullOne(ctx context.Context, cl *Clients, r Received) err
 	return inv.carryOutPull(ctx, cl, m, r.Receipt, inv.check(ctx, cl, req, d))
 }
 
+// claimFor is how long pull mode's Replace hides the received message while it sends the
+// replacement and deletes it: the check's delay, at least this.
+const claimFor = time.Minute
+
 // carryOutPull settles a received message as v says: hidden again for the delay, or published (or
 // dead-lettered) and then deleted. A message left alone (the invocation failed) comes back by
 // itself when its visibility runs out.
@@ -86,40 +91,48 @@ func (inv *invocation) carryOutPull(ctx context.Context, cl *Clients, m parse.Me
 	case DecisionFailed:
 		return v.Fault
 	case DecisionRequeued, DecisionRetried:
-		if v.Replace {
-			// Sent first, deleted after: a crash in between leaves a copy, never nothing.
-			err := inv.retry(ctx, "requeue", func() error { return cl.Queues.Send(ctx, q, v.Body, v.Delay) })
-			if errors.Is(err, ErrTooLarge) {
-				v = inv.refused(v, err)
-				break
-			}
-			if err == nil {
-				err = remove()
-			}
-			if err != nil {
+		if !v.Replace {
+			if err := inv.retry(ctx, "defer", func() (err error) {
+				_, err = cl.Queues.Defer(ctx, q, receipt, v.Delay)
 				return err
-			}
-		} else if err := inv.retry(ctx, "defer", func() error { return cl.Queues.Defer(ctx, q, receipt, v.Delay) }); err != nil {
-			return err
-		}
-		inv.record(v.Record(), "messageId", m.ID)
-		return nil
-	case DecisionPublished:
-		err := inv.publish(ctx, cl, v)
-		if err == nil {
-			if err := remove(); err != nil {
+			}); err != nil {
 				return err
 			}
 			inv.record(v.Record(), "messageId", m.ID)
 			return nil
 		}
-		if !errors.Is(err, ErrTooLarge) {
+		// Claimed first, by hiding the message again: a query that outlasted the visibility
+		// timeout left it visible, another sweep may hold it now, and a replacement sent then
+		// would be a second chain. Then sent, then deleted: a crash in between leaves a copy,
+		// never nothing.
+		held := ""
+		if err := inv.retry(ctx, "claim", func() (err error) {
+			held, err = cl.Queues.Defer(ctx, q, receipt, max(v.Delay, claimFor))
+			return err
+		}); err != nil {
 			return err
 		}
-		v = inv.refused(v, err)
+		if held == "" {
+			inv.record(Overtaken(v).Record(), "messageId", m.ID)
+			return nil
+		}
+		receipt = held
+	case DecisionDeadLettered:
+		if err := inv.deadLetter(ctx, cl, m, v); err != nil {
+			return err
+		}
+		return remove()
 	}
-	if err := inv.deadLetter(ctx, cl, m, v); err != nil {
+	v, err := inv.deliver(ctx, cl, v)
+	if err != nil {
 		return err
+	}
+	if v.Decision == DecisionDeadLettered {
+		if err := inv.deadLetter(ctx, cl, m, v); err != nil {
+			return err
+		}
+	} else {
+		inv.record(v.Record(), "messageId", m.ID)
 	}
 	return remove()
 }

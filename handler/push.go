@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"errors"
 
 	"iprodwatch/parse"
 )
@@ -28,30 +27,19 @@ func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Messag
 // carryOutPush sends what v says: the next check to the check queue, the event to the event topic,
 // or the message to the dead-letter queue.
 func (inv *invocation) carryOutPush(ctx context.Context, cl *Clients, m parse.Message, v Verdict) error {
-	var err error
 	switch v.Decision {
 	case DecisionFailed:
 		return v.Fault
 	case DecisionDeadLettered:
 		return inv.deadLetter(ctx, cl, m, v)
-	case DecisionPublished:
-		err = inv.publish(ctx, cl, v)
-	case DecisionRequeued, DecisionRetried:
-		err = inv.retry(ctx, "requeue", func() error { return cl.Queues.Send(ctx, inv.h.cfg.CheckQueue, v.Body, v.Delay) })
 	}
-	if errors.Is(err, ErrTooLarge) {
-		return inv.deadLetter(ctx, cl, m, inv.refused(v, err))
-	}
+	v, err := inv.deliver(ctx, cl, v)
 	if err != nil {
 		return err
 	}
+	if v.Decision == DecisionDeadLettered {
+		return inv.deadLetter(ctx, cl, m, v)
+	}
 	inv.record(v.Record())
 	return nil
-}
-
-// publish sends the verdict's event to the event topic with its outcome as the MessageTag.
-func (inv *invocation) publish(ctx context.Context, cl *Clients, v Verdict) error {
-	return inv.retry(ctx, "publish", func() error {
-		return cl.Topics.Publish(ctx, inv.h.cfg.EventTopic, v.Body, string(v.Event.Outcome))
-	})
 }

@@ -12,7 +12,7 @@ import (
 // decides. Everything around Decide here is I/O.
 func (inv *invocation) check(ctx context.Context, cl *Clients, req parse.Request, d Delivery) Verdict {
 	h := inv.h
-	c, err := Normalize(req, d, h.clock.Now(), h.cfg.Deadline)
+	c, err := Normalize(inv.rules, req, d, h.clock.Now())
 	if err != nil {
 		return Decide(inv.rules, Input{Check: c, Pull: d.Pull, Now: h.clock.Now(), Invalid: err})
 	}

@@ -30,6 +30,38 @@ func (inv *invocation) retry(ctx context.Context, what string, send func() error
 	}
 }
 
+// deliver sends what v says goes out: the event to the event topic, or the next check to the check
+// queue. A body refused as too large is refitted (Rules.Refitted) and sent once more, and the
+// instance reads the limits again. It returns the verdict carried out: v, v refitted, or, when no
+// size was taken, v dead-lettered for the caller to dead-letter.
+func (inv *invocation) deliver(ctx context.Context, cl *Clients, v Verdict) (Verdict, error) {
+	err := inv.send(ctx, cl, v)
+	if !errors.Is(err, ErrTooLarge) {
+		return v, err
+	}
+	inv.h.sizes.forget()
+	w := inv.rules.Refitted(v, err)
+	if w.Decision == DecisionDeadLettered {
+		return w, nil
+	}
+	if err := inv.send(ctx, cl, w); errors.Is(err, ErrTooLarge) {
+		return deadLettered(v.Check, err.Error()), nil
+	} else if err != nil {
+		return w, err
+	}
+	return w, nil
+}
+
+// send is one verdict's send, retried (retry).
+func (inv *invocation) send(ctx context.Context, cl *Clients, v Verdict) error {
+	if v.Decision == DecisionPublished {
+		return inv.retry(ctx, "publish", func() error {
+			return cl.Topics.Publish(ctx, inv.h.cfg.EventTopic, v.Body, string(v.Event.Outcome))
+		})
+	}
+	return inv.retry(ctx, "requeue", func() error { return cl.Queues.Send(ctx, inv.h.cfg.CheckQueue, v.Body, v.Delay) })
+}
+
 // sendAttempts bounds the in-process retries of one send.
 const sendAttempts = 5
 

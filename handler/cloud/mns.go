@@ -152,22 +152,31 @@ func (m *mnsClient) Delete(ctx context.Context, queue, receipt string) error {
 	return classifyMNS("DeleteMessage", queue, err)
 }
 
-// Defer implements Queues with ChangeMessageVisibility (1 s to 12 h).
-func (m *mnsClient) Defer(ctx context.Context, queue, receipt string, d time.Duration) error {
+// Defer implements Queues with ChangeMessageVisibility (1 s to 12 h), which answers the message's
+// new receipt handle.
+func (m *mnsClient) Defer(ctx context.Context, queue, receipt string, d time.Duration) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", err
 	}
 	secs := min(max(int64((d+time.Second-1)/time.Second), 1), handler.MaxVisibility)
-	_, err := bounded(ctx, func() (ali_mns.MessageVisibilityChangeResponse, error) {
+	resp, err := bounded(ctx, func() (ali_mns.MessageVisibilityChangeResponse, error) {
 		return ali_mns.NewMNSQueue(queue, m.client).ChangeMessageVisibility(receipt, secs)
 	})
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return err
+		return "", err
 	}
 	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
-		return nil
+		return "", nil
 	}
-	return classifyMNS("ChangeMessageVisibility", queue, err)
+	if err != nil {
+		return "", classifyMNS("ChangeMessageVisibility", queue, err)
+	}
+	if resp.ReceiptHandle == "" {
+		// Not the API's answer; the visibility may have changed, but this check can no longer
+		// tell the message is its own.
+		return "", fmt.Errorf("%w: MNS ChangeMessageVisibility %s answered no receipt handle", handler.ErrTransient, queue)
+	}
+	return resp.ReceiptHandle, nil
 }
 
 // unixMilli is an MNS timestamp, the zero time when MNS gave none (not 1970).

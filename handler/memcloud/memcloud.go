@@ -267,20 +267,23 @@ func (p *ports) Delete(ctx context.Context, name, receipt string) error {
 	return nil
 }
 
-func (p *ports) Defer(ctx context.Context, name, receipt string, d time.Duration) error {
+func (p *ports) Defer(ctx context.Context, name, receipt string, d time.Duration) (string, error) {
 	if err := p.enter(ctx, "Defer"); err != nil {
-		return err
+		return "", err
 	}
 	defer p.c.mu.Unlock()
 	q, err := p.queue("Defer", name)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if m := p.held(q, receipt); m != nil {
-		secs := min(max((d+time.Second-1)/time.Second, 1), handler.MaxVisibility)
-		m.VisibleAt = p.c.clock.Now().Add(secs * time.Second)
+	m := p.held(q, receipt)
+	if m == nil {
+		return "", nil
 	}
-	return nil
+	secs := min(max((d+time.Second-1)/time.Second, 1), handler.MaxVisibility)
+	p.c.seq++
+	m.VisibleAt, m.receipt = p.c.clock.Now().Add(secs*time.Second), m.ID+"-"+strconv.Itoa(p.c.seq)
+	return m.receipt, nil
 }
 
 func (p *ports) Limits(ctx context.Context, name string) (handler.Limits, error) {

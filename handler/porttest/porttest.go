@@ -232,8 +232,9 @@ func RunQueuesTests(t *testing.T, h Harness) {
 			t.Fatal(err)
 		}
 		m := receiveOne(t, q)
-		if err := q.Defer(ctx, Queue, m.Receipt, 2*Visibility); err != nil {
-			t.Fatal(err)
+		held, err := q.Defer(ctx, Queue, m.Receipt, 2*Visibility)
+		if err != nil || held == "" || held == m.Receipt {
+			t.Fatalf("Defer = %q, %v; want a new receipt", held, err)
 		}
 		w.Advance(Visibility + time.Second)
 		receiveNone(t, q, "during the deferral")
@@ -241,6 +242,28 @@ func RunQueuesTests(t *testing.T, h Harness) {
 		if again := receiveOne(t, q); again.DequeueCount != 2 || string(again.Body) != "again" {
 			t.Errorf("came back as %+v, want dequeue count 2 and the same body", again)
 		}
+	})
+	t.Run("a deferred message is deleted with its new receipt, not the old one", func(t *testing.T) {
+		w := h(t)
+		q := w.Clients(t).Queues
+		if err := q.Send(ctx, Queue, []byte("moved"), 0); err != nil {
+			t.Fatal(err)
+		}
+		m := receiveOne(t, q)
+		held, err := q.Defer(ctx, Queue, m.Receipt, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Delete(ctx, Queue, m.Receipt); err != nil {
+			t.Errorf("Delete with the receipt Defer replaced: %v, want no error", err)
+		}
+		if again, err := q.Defer(ctx, Queue, held, time.Second); err != nil || again == "" {
+			t.Fatalf("Defer with the new receipt after a Delete with the old = %q, %v: the old one deleted it", again, err)
+		} else if err := q.Delete(ctx, Queue, again); err != nil {
+			t.Fatal(err)
+		}
+		w.Advance(time.Minute + Visibility)
+		receiveNone(t, q, "after the delete with the latest receipt")
 	})
 	t.Run("a receive takes at most what it asks for", func(t *testing.T) {
 		w := h(t)
@@ -255,7 +278,7 @@ func RunQueuesTests(t *testing.T, h Harness) {
 			t.Errorf("Receive(2) = %d messages, %v; want 1 or 2 (the service may return fewer than asked)", len(got), err)
 		}
 	})
-	t.Run("a receipt that is no longer valid is no error to delete or defer", func(t *testing.T) {
+	t.Run("a receipt that is no longer valid is no error to delete, and defers nothing", func(t *testing.T) {
 		w := h(t)
 		q := w.Clients(t).Queues
 		if err := q.Send(ctx, Queue, []byte("stale"), 0); err != nil {
@@ -267,8 +290,8 @@ func RunQueuesTests(t *testing.T, h Harness) {
 		if err := q.Delete(ctx, Queue, old.Receipt); err != nil {
 			t.Errorf("Delete with a stale receipt: %v", err)
 		}
-		if err := q.Defer(ctx, Queue, old.Receipt, time.Minute); err != nil {
-			t.Errorf("Defer with a stale receipt: %v", err)
+		if held, err := q.Defer(ctx, Queue, old.Receipt, time.Minute); err != nil || held != "" {
+			t.Errorf("Defer with a stale receipt = %q, %v; want no receipt and no error", held, err)
 		}
 		if err := q.Delete(ctx, Queue, fresh.Receipt); err != nil {
 			t.Errorf("Delete with the fresh receipt: %v", err)
@@ -324,7 +347,8 @@ func RunQueuesTests(t *testing.T, h Harness) {
 		_, err := q.Receive(cancelled(), Queue, 1, 0)
 		wantClass(t, "Receive", err, context.Canceled)
 		wantClass(t, "Delete", q.Delete(cancelled(), Queue, "r"), context.Canceled)
-		wantClass(t, "Defer", q.Defer(cancelled(), Queue, "r", time.Second), context.Canceled)
+		_, err = q.Defer(cancelled(), Queue, "r", time.Second)
+		wantClass(t, "Defer", err, context.Canceled)
 		_, err = q.Limits(cancelled(), Queue)
 		wantClass(t, "Limits", err, context.Canceled)
 	})
