@@ -207,7 +207,8 @@ func badCases() []badCase {
 		// Check-queue bodies between good neighbours.
 		{file: "bodies/not-a-check.txt", dead: []wantDead{dead("neither JSON nor base64")}},
 		{file: "bodies/no-jobid.json", dead: []wantDead{dead("body has no JobId")}},
-		{file: "bodies/good-base64-of-check.txt", published: 1},
+		// job1's check, base64: decoded, and merged with its neighbour, job1's check (one chain per job).
+		{file: "bodies/good-base64-of-check.txt"},
 		{file: "bodies/topic-envelope-message-object.json", dead: []wantDead{dead("topic notification Message: want a string, got an object")}},
 		{file: "bodies/notification-transcode.json", dead: []wantDead{dead(`"Transcode" job`)}},
 		{file: "bodies/check-version-2.json", dead: []wantDead{dead("version 2 is not supported")}},
@@ -215,7 +216,9 @@ func badCases() []badCase {
 		{file: "bodies/json-string-of-garbage.json", dead: []wantDead{dead("neither JSON nor base64")}},
 		{file: "bodies/at-the-size-limit.json", dead: []wantDead{dead("invalid job id")}},
 		{file: "bodies/escapes-near-the-limit.json", dead: []wantDead{dead(`invalid job id "x y"`)}},
-		{file: "bodies/requeue-grows-past-the-limit.json", requeued: 1, check: userDataOmitted},
+		// job2's check with 64 KiB of userData, merged with its neighbour (job2's bare check): the one
+		// chain is this one, re-queued without its userData.
+		{file: "bodies/requeue-grows-past-the-limit.json", check: userDataOmitted},
 
 		// QueryIProductionJob answers.
 		{file: "responses/state-cancelled.json", dead: []wantDead{deadCheck(`unknown State "Cancelled"`)}},

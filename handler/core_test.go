@@ -95,7 +95,7 @@ func TestPushCarriesOutEachVerdictOnce(t *testing.T) {
 	got := c.invoke(`[{"JobId":"` + job1 + `"},{"JobId":"` + job2 + `"},{"foo":1},{"JobId":"` + job1 + `"}]`)
 	want := []handler.Record{
 		{JobID: job2, Decision: handler.DecisionPublished, Attempt: 1, EventID: parse.EventID(job2, parse.OutcomeSucceeded), Outcome: "succeeded"},
-		{JobID: job1, Decision: handler.DecisionMerged, Attempt: 1, Reason: "a copy of another check in this delivery"},
+		{JobID: job1, Decision: handler.DecisionMerged, Attempt: 1, Reason: "another check of this job in this delivery"},
 		{JobID: job1, Decision: handler.DecisionRequeued, Attempt: 1, NextAttempt: 2},
 		{Decision: handler.DecisionDeadLettered, Reason: bad.Error()},
 	}

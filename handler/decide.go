@@ -136,30 +136,89 @@ func Decide(r Rules, in Input) Verdict {
 	next.Failures, next.FailingSince, next.Garbled = 0, time.Time{}, 0
 	next.Algorithm = job.FunctionName
 	if job.State != c.LastState {
-		next.LastState, next.StateSince = job.State, in.Now
+		// Seen at this check's slot, not at this copy's arrival: copies agree (see schedule).
+		next.LastState, next.StateSince = job.State, r.slot(in)
 	}
-	v := r.again(in, DecisionRequeued, next, r.Policy.Delay(next, in.Now, r.draw(next)), "")
+	next, delay := r.schedule(in, next)
+	v := r.again(in, DecisionRequeued, next, delay, "")
 	v.Stalled = stalled && v.Decision == DecisionRequeued
 	return v
 }
 
-// Merge drops the copies of a check that one delivery holds more than once (the same body, byte
-// for byte), each with its merged verdict: at-least-once delivery and redelivered batches make
-// copies, and since copies are re-queued with the same delay (see Rules.draw) they arrive together.
-// Without this each copy would be a chain of its own, and chains would multiply. Checks that differ
-// in anything are all worked.
+// maxSteps bounds how many slots schedule skips for a copy that comes late; one further behind
+// plans from now.
+const maxSteps = 1000
+
+// slot is the instant a check is taken to be made at when it plans the next: its own due time in
+// push mode (Normalize sets it), now in pull mode.
+func (r Rules) slot(in Input) time.Time {
+	if in.Pull || in.Check.DueAt.IsZero() {
+		return in.Now
+	}
+	return in.Check.DueAt
+}
+
+// schedule plans the check after this one at the first slot of the job's schedule after now, and
+// returns it with the delay until then. The slots follow from the check's own due time (DueAt),
+// each the policy's delay after the one before, not from when this copy of the check arrived:
+// copies of a check that arrive apart (at-least-once delivery, a redelivered batch) plan the same
+// slot and arrive together, where Merge keeps one. A copy that arrives after its next slot has
+// passed skips to the first slot still ahead (its attempt counts the skipped ones), which is where
+// the other copy's chain goes next too. Pull mode, which makes no copies, plans from now.
+func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration) {
+	due := r.slot(in)
+	for step := 0; ; step++ {
+		d := r.Policy.Delay(next, due, r.draw(next))
+		if d <= 0 {
+			due = next.Deadline
+			break
+		}
+		if due = due.Add(d); due.After(in.Now) {
+			break
+		}
+		if step == maxSteps {
+			due = in.Now.Add(r.Policy.Delay(next, in.Now, r.draw(next)))
+			break
+		}
+		next.Attempt++
+	}
+	next.DueAt = due
+	return next, due.Sub(in.Now)
+}
+
+// Merge keeps one check per job of a delivery and merges the others, each with its merged verdict:
+// at-least-once delivery and redelivered batches make copies, and copies arrive together (see
+// Rules.schedule); the fast path's notification and the polling chain of the same job meet too.
+// The check kept is the most advanced (the highest attempt; a check message before a
+// notification), so one query serves them all. Without this each copy would be a chain of its
+// own, and chains would multiply. Checks with different callbacks are all worked (each must be
+// reported).
 func Merge(msgs []parse.Message) (kept []parse.Message, copies []Verdict) {
-	seen := map[string]bool{}
+	type key struct{ job, callback string }
+	keyOf := func(m parse.Message) key { return key{m.Request.Check.JobID, string(m.Request.Check.Callback)} }
+	rank := func(m parse.Message) int {
+		r := 2 * attemptOf(m.Request.Check)
+		if m.Request.Origin != parse.OriginNotification {
+			r++
+		}
+		return r
+	}
+	best := map[key]int{} // the index of the message kept
+	for i, m := range msgs {
+		if m.Err != nil {
+			continue
+		}
+		if j, ok := best[keyOf(m)]; !ok || rank(m) > rank(msgs[j]) {
+			best[keyOf(m)] = i
+		}
+	}
 	kept = msgs[:0:0]
-	for _, m := range msgs {
-		if m.Err == nil {
-			if seen[string(m.Body)] {
-				c := m.Request.Check
-				c.Attempt = attemptOf(c)
-				copies = append(copies, Verdict{Decision: DecisionMerged, Check: c, Reason: "a copy of another check in this delivery"})
-				continue
-			}
-			seen[string(m.Body)] = true
+	for i, m := range msgs {
+		if m.Err == nil && best[keyOf(m)] != i {
+			c := m.Request.Check
+			c.Attempt = attemptOf(c)
+			copies = append(copies, Verdict{Decision: DecisionMerged, Check: c, Reason: "another check of this job in this delivery"})
+			continue
 		}
 		kept = append(kept, m)
 	}
@@ -338,14 +397,14 @@ func (r Rules) draw(c parse.Check) float64 {
 
 // Refitted is the verdict when the check queue or the event topic refused v's body as too large:
 // its limit is below what this instance read, or could not be read. The body is fitted again to
-// MinMessage, the smallest limit MNS lets a queue or topic have (the next check without its
-// userData copy, the compact event), to be sent once more. A body that small already, or one that
-// cannot be made so, is dead-lettered with err: no later try would fit, and failing the invocation
-// would have the trigger deliver it again and again.
-func (r Rules) Refitted(v Verdict, err error) Verdict {
-	if len(v.Body) > MinMessage {
+// limit (the next check without its userData copy, the compact event), to be sent once more. A
+// body that small already, or one that cannot be made so, is dead-lettered with err: no smaller
+// limit would take it, and failing the invocation would have the trigger deliver it again and
+// again.
+func (r Rules) Refitted(v Verdict, err error, limit int) Verdict {
+	if len(v.Body) > limit {
 		small := r
-		small.MaxMessage, small.MaxEvent = MinMessage, MinMessage
+		small.MaxMessage, small.MaxEvent = limit, limit
 		switch {
 		case v.Decision == DecisionPublished && v.Event != nil:
 			if w := small.published(v.Check, v.Event); w.Decision == DecisionPublished {
@@ -353,7 +412,7 @@ func (r Rules) Refitted(v Verdict, err error) Verdict {
 				return w
 			}
 		case v.Next != nil:
-			if body, next, ferr := fitNext(*v.Next, MinMessage); ferr == nil && len(body) <= MinMessage {
+			if body, next, ferr := fitNext(*v.Next, limit); ferr == nil && len(body) <= limit {
 				v.Body, v.Next = body, &next
 				return v
 			}

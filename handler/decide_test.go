@@ -233,6 +233,9 @@ func TestDecide(t *testing.T) {
 			if tt.next != nil {
 				next := c
 				tt.next(&next)
+				if v.Decision == handler.DecisionRequeued {
+					next.DueAt = in.Now.Add(v.Delay) // TestScheduleKeepsCopiesInStep pins the slots
+				}
 				if diff := cmp.Diff(&next, v.Next); diff != "" {
 					t.Errorf("next check (-want +got):\n%s", diff)
 				}
@@ -279,7 +282,7 @@ func checkBody(t *testing.T, r handler.Rules, pull bool, v handler.Verdict) {
 // The rows that Decide's table does not hold: the delivery's own decisions.
 const (
 	rejectedRow = "unknown to MPS, an unreadable answer, or a malformed message: a body that is no check request"
-	mergedRow   = "a copy of another check in the same delivery: merged before any query"
+	mergedRow   = "another check of the same job in the same delivery: merged before any query, the most advanced one kept"
 )
 
 func TestAMessageThatIsNoCheckIsDeadLetteredWithItsReason(t *testing.T) {
@@ -294,28 +297,70 @@ func TestAMessageThatIsNoCheckIsDeadLetteredWithItsReason(t *testing.T) {
 
 func TestCopiesInOneDeliveryAreMerged(t *testing.T) {
 	t.Log(mergedRow)
-	a := parse.Message{ID: "1", Body: []byte(`{"JobId":"` + job1 + `"}`), Request: parse.Request{Check: parse.Check{JobID: job1, Attempt: 1}}}
-	b := parse.Message{ID: "2", Body: []byte(`{"JobId":"` + job2 + `"}`), Request: parse.Request{Check: parse.Check{JobID: job2, Attempt: 1}}}
+	msg := func(id, body string, o parse.Origin, c parse.Check) parse.Message {
+		return parse.Message{ID: id, Body: []byte(body), Request: parse.Request{Check: c, Origin: o}}
+	}
+	a := msg("1", `{"JobId":"`+job1+`"}`, parse.OriginSubmit, parse.Check{JobID: job1, Attempt: 1})
+	b := msg("2", `{"JobId":"`+job2+`"}`, parse.OriginSubmit, parse.Check{JobID: job2, Attempt: 1})
 	bad := parse.Message{ID: "3", Body: []byte(`x`), Err: parse.ErrBadMessage}
 	copyOfA := a
 	copyOfA.ID = "4"
-	v1 := parse.Message{ID: "5", Body: []byte(`{"v":1,"jobId":"` + job2 + `"}`), Request: parse.Request{Check: parse.Check{JobID: job2}}}
-	kept, copies := handler.Merge([]parse.Message{a, b, bad, copyOfA, bad, v1, v1})
+	later := msg("5", `{"v":1,"jobId":"`+job2+`","attempt":7}`, parse.OriginCheck, parse.Check{JobID: job2, Attempt: 7})
+	notified := msg("6", `{"JobId":"`+job2+`","State":"Success"}`, parse.OriginNotification, parse.Check{JobID: job2, Attempt: 7})
+	callback := msg("7", `{"v":1,"jobId":"`+job1+`","callback":{}}`, parse.OriginCheck, parse.Check{JobID: job1, Attempt: 9, Callback: json.RawMessage(`{}`)})
+	kept, copies := handler.Merge([]parse.Message{a, b, bad, copyOfA, notified, bad, later, later, callback})
 	var ids []string
 	for _, m := range kept {
 		ids = append(ids, m.ID)
 	}
-	if diff := cmp.Diff([]string{"1", "2", "3", "3", "5"}, ids); diff != "" {
+	// job1: the first of two copies, and the check with a callback of its own; job2: attempt 7's
+	// check message, over the submit (attempt 1) and the notification of the same attempt.
+	if diff := cmp.Diff([]string{"1", "3", "3", "5", "7"}, ids); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
 	}
-	want := []handler.Record{{JobID: job1, Decision: handler.DecisionMerged, Attempt: 1, Reason: "a copy of another check in this delivery"},
-		{JobID: job2, Decision: handler.DecisionMerged, Attempt: 1, Reason: "a copy of another check in this delivery"}}
+	const why = "another check of this job in this delivery"
+	want := []handler.Record{{JobID: job2, Decision: handler.DecisionMerged, Attempt: 1, Reason: why},
+		{JobID: job1, Decision: handler.DecisionMerged, Attempt: 1, Reason: why},
+		{JobID: job2, Decision: handler.DecisionMerged, Attempt: 7, Reason: why},
+		{JobID: job2, Decision: handler.DecisionMerged, Attempt: 7, Reason: why}}
 	var got []handler.Record
 	for _, v := range copies {
 		got = append(got, v.Record())
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+}
+
+// Copies of one check that arrive apart plan the same next slot; a copy that arrives after that
+// slot skips to the one after it, which is where the other copy's chain goes next: the chains
+// are in step from then on, and a delivery that holds both merges them.
+func TestScheduleKeepsCopiesInStep(t *testing.T) {
+	a, id := answer(t, "VideoH2V/analysing.json")
+	c := running(id)
+	c.DueAt = t0.Add(10 * time.Minute)
+	decide := func(c parse.Check, at time.Time) handler.Verdict {
+		v := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: at})
+		if v.Decision != handler.DecisionRequeued {
+			t.Fatalf("decided %s at %v, want requeued", v.Decision, at)
+		}
+		if !v.Next.DueAt.After(at) || !v.Next.DueAt.Equal(at.Add(v.Delay)) {
+			t.Fatalf("next slot %v with delay %v from %v: want a slot after now, and the delay to it", v.Next.DueAt, v.Delay, at)
+		}
+		return v
+	}
+	first := decide(c, c.DueAt.Add(time.Second))
+	soon := decide(c, c.DueAt.Add(3*time.Second))
+	if !soon.Next.DueAt.Equal(first.Next.DueAt) || soon.Next.Attempt != first.Next.Attempt || string(soon.Body) != string(first.Body) {
+		t.Errorf("copies 2 s apart planned %v (attempt %d) and %v (attempt %d): want the same slot and the same message",
+			first.Next.DueAt, first.Next.Attempt, soon.Next.DueAt, soon.Next.Attempt)
+	}
+	// The late copy comes after the first copy's next slot.
+	late := decide(c, first.Next.DueAt.Add(time.Second))
+	after := decide(*first.Next, first.Next.DueAt.Add(time.Second))
+	if !late.Next.DueAt.Equal(after.Next.DueAt) || late.Next.Attempt != after.Next.Attempt || string(late.Body) != string(after.Body) {
+		t.Errorf("the late copy planned %v (attempt %d), the first copy's chain %v (attempt %d): want them in step",
+			late.Next.DueAt, late.Next.Attempt, after.Next.DueAt, after.Next.Attempt)
 	}
 }
 
@@ -399,6 +444,15 @@ func TestNormalize(t *testing.T) {
 		{"a submitter's deadline just after the first check leaves at least MinDeadline",
 			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: t0, Deadline: t0.Add(5 * time.Second)}, Origin: parse.OriginCheck}, handler.Delivery{},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: t0, Deadline: t0.Add(handler.MinDeadline)}},
+		{"push mode: a message without a first check starts its chain when the trigger says it was sent, so its copies agree",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 1}, Origin: parse.OriginSubmit}, handler.Delivery{SentAt: enq},
+			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: enq, Deadline: enq.Add(24 * time.Hour)}},
+		{"a due time in the future is now, one before the first check is the first check",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 3, FirstCheckedAt: t0, DueAt: now.Add(time.Hour)}, Origin: parse.OriginCheck}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 3, FirstCheckedAt: t0, DueAt: now, Deadline: t0.Add(24 * time.Hour)}},
+		{"a due time before the first check is the first check",
+			parse.Request{Check: parse.Check{JobID: job1, Attempt: 3, FirstCheckedAt: t0, DueAt: t0.Add(-time.Hour)}, Origin: parse.OriginCheck}, handler.Delivery{},
+			parse.Check{JobID: job1, Attempt: 3, FirstCheckedAt: t0, DueAt: t0, Deadline: t0.Add(24 * time.Hour)}},
 		{"pull mode: without MNS's times, now",
 			parse.Request{Check: parse.Check{JobID: job1}, Origin: parse.OriginSubmit}, handler.Delivery{Pull: true},
 			parse.Check{JobID: job1, Attempt: 1, FirstCheckedAt: now, Deadline: now.Add(24 * time.Hour)}},
@@ -408,6 +462,9 @@ func TestNormalize(t *testing.T) {
 			got, err := handler.Normalize(rules, tt.req, tt.d, now)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.want.DueAt.IsZero() {
+				tt.want.DueAt = tt.want.FirstCheckedAt // a chain's first check is due when it starts
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)

@@ -44,6 +44,7 @@ type sizes struct {
 	known   messageSizes
 	until   time.Time // wall clock: known stands until then
 	reading bool
+	forgot  int // forget calls: one made while a read is in flight outlives the read
 }
 
 // get returns the limits, reading them first when they are stale and no other invocation is
@@ -58,11 +59,20 @@ func (s *sizes) get(ctx context.Context, cl *Clients, cfg Config, now time.Time)
 		return s.known
 	}
 	s.reading = true
+	read, forgot, ok := s.known, s.forgot, true // a limit that cannot be read again keeps its last value
 	s.mu.Unlock()
+	defer func() {
+		// Even if a read panics (contained further up), the next invocation may read again.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.reading = false
+		if s.forgot != forgot {
+			s.until = time.Time{}
+		}
+	}()
 
 	ctx, cancel := context.WithTimeout(ctx, limitsRead)
 	defer cancel()
-	read, ok := fallbackSizes(), true
 	take := func(into *int, l Limits, err error) {
 		if err != nil || l.MaxMessage <= 0 {
 			ok = false
@@ -79,7 +89,7 @@ func (s *sizes) get(ctx context.Context, cl *Clients, cfg Config, now time.Time)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reading, s.known, s.until = false, read, now.Add(limitsTTL)
+	s.known, s.until = read, now.Add(limitsTTL)
 	if !ok {
 		s.until = now.Add(limitsRetry)
 	}
@@ -91,6 +101,7 @@ func (s *sizes) forget() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.until = time.Time{}
+	s.forgot++
 }
 
 // useSizes puts the instance's message limits in force for this invocation; ctx bounds the read,

@@ -181,3 +181,111 @@ func TestAFailedLimitsReadIsNotRepeatedAtOnce(t *testing.T) {
 func memcloudQueue(maxMessage int) memcloud.QueueConfig {
 	return memcloud.QueueConfig{Retention: 7 * 24 * time.Hour, Visibility: 30 * time.Second, MaxMessage: maxMessage}
 }
+
+// A read of the limits that panics (contained by Handle) does not leave the instance on the
+// fallbacks for good: the next invocation reads them again.
+func TestAPanickingLimitsReadIsReadAgain(t *testing.T) {
+	var calls atomic.Int32
+	c := newCoreWith(t, nil, withLimits(func(_ context.Context, q string) (handler.Limits, error, bool) {
+		if q == "check" && calls.Add(1) == 1 {
+			panic("SDK bug")
+		}
+		return handler.Limits{}, nil, false
+	}))
+	c.cloud.SetJob(job1, "ImageH2V", parse.StateSuccess)
+	c.h.Handle(context.Background(), []byte(`{"JobId":"`+job1+`"}`)) // fails, contained
+	// The next bad message should be dead-lettered against the 4 KiB queue read now.
+	payload := `"` + strings.Repeat("x", 3000) + `"`
+	if _, err := c.h.Handle(context.Background(), []byte(payload)); err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.Load(); n < 2 {
+		t.Errorf("limits read %d times: after the panicking read no invocation reads them again", n)
+	}
+	if dls := c.cloud.Messages("dlq"); len(dls) != 1 || len(dls[0].Body) <= 1024 {
+		t.Errorf("dead letters %d: want one fitted to the 4 KiB queue, not to 1,024 bytes", len(dls))
+	}
+}
+
+// smallTopic refuses what is over max and cannot report its limit (RAM policy without
+// GetTopicAttributes): the fallback 64 KiB stands.
+type smallTopic struct {
+	handler.Topics
+	max int
+}
+
+func (s smallTopic) Publish(ctx context.Context, topic string, body []byte, tag string) error {
+	if len(body) > s.max {
+		return fmt.Errorf("%w: MessageTooLarge %d", handler.ErrTooLarge, len(body))
+	}
+	return s.Topics.Publish(ctx, topic, body, tag)
+}
+
+func (s smallTopic) Limits(context.Context, string) (handler.Limits, error) {
+	return handler.Limits{}, fmt.Errorf("%w: GetTopicAttributes: AccessDenied", handler.ErrConfig)
+}
+
+// An event refused by a 4 KiB topic whose limit could not be read is refitted in steps (half the
+// size each time), not straight to 1,024 bytes: a failed job's compact event of some 2 KiB fits the
+// topic, though not 1,024 bytes, and is published rather than dead-lettered.
+func TestARefusedEventIsRefittedInSteps(t *testing.T) {
+	c := newCoreWith(t, nil, func(c *core, cl *handler.Clients) { cl.Topics = smallTopic{Topics: cl.Topics, max: 4096} })
+	msg := strings.Repeat("e", 6000)
+	ans := `{"RequestId":"r","JobId":"` + job1 + `","FunctionName":"ImageH2V","State":"Fail",` +
+		`"Input":"oss://bucket.oss-cn-shanghai.aliyuncs.com/in.mp4","Output":"oss://bucket.oss-cn-shanghai.aliyuncs.com/out.mp4",` +
+		`"UserData":null,"JobParams":"","Result":"{\"Code\":\"InternalError\",\"Message\":\"` + msg + `\"}"}`
+	c.cloud.SetAnswer(job1, []byte(ans))
+	got := c.invoke(`{"JobId":"` + job1 + `"}`)
+	if len(got) != 1 || got[0].Decision != handler.DecisionPublished {
+		t.Errorf("records %+v, want the failed job's event published (compact) on the 4 KiB topic", got)
+	}
+	if ev := c.cloud.Published("events"); len(ev) != 1 {
+		t.Errorf("%d events published, want 1", len(ev))
+	}
+}
+
+// The same event on a 4 KiB topic whose limit is read is fitted to it at once.
+func TestAnEventIsFittedToTheTopicLimitRead(t *testing.T) {
+	c := newCoreWith(t, nil, func(c *core, cl *handler.Clients) { cl.Topics = readTopic{smallTopic{Topics: cl.Topics, max: 4096}} })
+	msg := strings.Repeat("e", 6000)
+	ans := `{"RequestId":"r","JobId":"` + job1 + `","FunctionName":"ImageH2V","State":"Fail",` +
+		`"Input":"oss://bucket.oss-cn-shanghai.aliyuncs.com/in.mp4","Output":"oss://bucket.oss-cn-shanghai.aliyuncs.com/out.mp4",` +
+		`"UserData":null,"JobParams":"","Result":"{\"Code\":\"InternalError\",\"Message\":\"` + msg + `\"}"}`
+	c.cloud.SetAnswer(job1, []byte(ans))
+	got := c.invoke(`{"JobId":"` + job1 + `"}`)
+	if len(got) != 1 || got[0].Decision != handler.DecisionPublished {
+		t.Errorf("records %+v", got)
+	}
+}
+
+type readTopic struct{ smallTopic }
+
+func (r readTopic) Limits(context.Context, string) (handler.Limits, error) {
+	return handler.Limits{MaxMessage: r.max}, nil
+}
+
+// A failed re-read keeps the limits already read: a dead-letter queue known to hold 4 KiB is not
+// taken at 1,024 bytes again (dead letters would lose their bodies for a minute).
+func TestAFailedReReadKeepsWhatWasRead(t *testing.T) {
+	var dlqReads atomic.Int32
+	c := newCoreWith(t, nil, withLimits(func(_ context.Context, q string) (handler.Limits, error, bool) {
+		if q == "dlq" && dlqReads.Add(1) > 1 {
+			return handler.Limits{}, fmt.Errorf("%w: GetQueueAttributes timed out", handler.ErrTransient), true
+		}
+		return handler.Limits{}, nil, false
+	}))
+	c.cloud.SetJob(job1, "ImageH2V", parse.StateAnalysing)
+	c.invoke(`{"JobId":"` + job1 + `"}`)                                                      // reads: dlq 4 KiB
+	c.cloud.CreateQueue("check", memcloudQueue(2048))                                         // the check queue's limit lowered
+	c.invoke(`{"v":1,"jobId":"` + job1 + `","userData":"` + strings.Repeat("u", 3000) + `"}`) // refused, refitted, forget()
+	payload := `"` + strings.Repeat("x", 3000) + `"`
+	if _, err := c.h.Handle(context.Background(), []byte(payload)); err != nil { // re-read; the dlq's fails
+		t.Fatal(err)
+	}
+	if dlqReads.Load() < 2 {
+		t.Fatalf("dlq read %d times", dlqReads.Load())
+	}
+	if dls := c.cloud.Messages("dlq"); len(dls) != 1 || len(dls[0].Body) <= 1024 {
+		t.Errorf("dead letter of %d bytes: the 4 KiB already read was replaced by the 1,024 fallback", len(dls[0].Body))
+	}
+}

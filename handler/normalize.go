@@ -19,6 +19,10 @@ type Delivery struct {
 	DequeueCount   int
 	EnqueuedAt     time.Time
 	FirstDequeueAt time.Time
+	// SentAt is when a pushed message was sent, as its trigger tells it (parse.Message.SentAt):
+	// the first check of a message that names none, so that every copy of it starts the same
+	// chain.
+	SentAt time.Time
 }
 
 // MaxCheckAge is the longest a check message can wait in a queue (MNS keeps a message at most 7
@@ -34,7 +38,7 @@ const MinDeadline = time.Minute
 // Normalize is the one place a decoded request becomes the check Decide works on: its attempt, its
 // first check and its deadline. The times in a message come from a producer's clock, so they are
 // bounded by ours before they drive a deadline: a first check (or a state's start) in the future is
-// taken as now, and one older than any chain can be is an error (the message is dead-lettered with
+// taken as now (so is a due time), and one older than any chain can be is an error (the message is dead-lettered with
 // it). A submitter may shorten the deadline, never lengthen it (past the configured one the check
 // queue's retention and the quota were not planned for it), and never below MinDeadline; a deadline
 // at or before the first check can only come from a clock behind ours, and the configured one
@@ -56,6 +60,9 @@ func Normalize(r Rules, req parse.Request, d Delivery, now time.Time) (parse.Che
 	if req.Origin == parse.OriginNotification && c.FirstCheckedAt.IsZero() {
 		c.Attempt = 1 // the fast path: one query, and a fresh chain if the job is not final after all
 	}
+	if c.FirstCheckedAt.IsZero() {
+		c.FirstCheckedAt = d.SentAt
+	}
 	c.Attempt = attemptOf(c)
 	if c.FirstCheckedAt.IsZero() || c.FirstCheckedAt.After(now) {
 		c.FirstCheckedAt = now
@@ -65,7 +72,10 @@ func Normalize(r Rules, req parse.Request, d Delivery, now time.Time) (parse.Che
 		return c, fmt.Errorf("%w: firstCheckedAt %s is %v before now, more than the deadline %v, its grace and the %v a message can wait: a producer's clock is wrong",
 			parse.ErrBadMessage, c.FirstCheckedAt.UTC().Format(time.RFC3339), now.Sub(c.FirstCheckedAt).Round(time.Hour), r.Deadline, MaxCheckAge)
 	}
-	for _, t := range []*time.Time{&c.StateSince, &c.FailingSince} {
+	if c.DueAt.IsZero() {
+		c.DueAt = c.FirstCheckedAt // a chain's first check is due when it starts
+	}
+	for _, t := range []*time.Time{&c.StateSince, &c.FailingSince, &c.DueAt} {
 		if t.After(now) {
 			*t = now
 		}

@@ -75,57 +75,62 @@ func (inv *invocation) pullOne(ctx context.Context, cl *Clients, r Received) err
 	return inv.carryOutPull(ctx, cl, m, r.Receipt, inv.check(ctx, cl, req, d))
 }
 
-// claimFor is how long pull mode's Replace hides the received message while it sends the
-// replacement and deletes it: the check's delay, at least this.
-const claimFor = time.Minute
+// claimFor is the least a claim hides the received message for; without an invocation deadline
+// to go by, claimIdle.
+const (
+	claimFor  = time.Minute
+	claimIdle = 15 * time.Minute
+)
 
 // carryOutPull settles a received message as v says: hidden again for the delay, or published (or
-// dead-lettered) and then deleted. A message left alone (the invocation failed) comes back by
-// itself when its visibility runs out.
+// dead-lettered, or replaced) and then deleted. A message left alone (the invocation failed) comes
+// back by itself when its visibility runs out.
+//
+// Anything but a plain deferral claims the message first, by hiding it again for the rest of the
+// invocation: a query that outlasted the visibility timeout left it visible, another sweep may
+// hold it now, and publishing or replacing it then would publish twice or double the chain (the
+// delete, with a receipt no longer valid, would do nothing). A claim refused means exactly that:
+// the check sends nothing (Overtaken) and the chain goes on from whoever holds the message.
 func (inv *invocation) carryOutPull(ctx context.Context, cl *Clients, m parse.Message, receipt string, v Verdict) error {
 	q := inv.h.cfg.CheckQueue
-	remove := func() error {
-		return inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, receipt) })
-	}
-	switch v.Decision {
-	case DecisionFailed:
-		return v.Fault
-	case DecisionRequeued, DecisionRetried:
-		if !v.Replace {
-			if err := inv.retry(ctx, "defer", func() (err error) {
-				_, err = cl.Queues.Defer(ctx, q, receipt, v.Delay)
-				return err
-			}); err != nil {
-				return err
-			}
-			inv.record(v.Record(), "messageId", m.ID)
-			return nil
-		}
-		// Claimed first, by hiding the message again: a query that outlasted the visibility
-		// timeout left it visible, another sweep may hold it now, and a replacement sent then
-		// would be a second chain. Then sent, then deleted: a crash in between leaves a copy,
-		// never nothing.
-		held := ""
-		if err := inv.retry(ctx, "claim", func() (err error) {
-			held, err = cl.Queues.Defer(ctx, q, receipt, max(v.Delay, claimFor))
+	hide := func(what string, d time.Duration) (held string, err error) {
+		err = inv.retry(ctx, what, func() (err error) {
+			held, err = cl.Queues.Defer(ctx, q, receipt, d)
 			return err
-		}); err != nil {
+		})
+		return held, err
+	}
+	if v.Decision == DecisionFailed {
+		return v.Fault
+	}
+	if (v.Decision == DecisionRequeued || v.Decision == DecisionRetried) && !v.Replace {
+		held, err := hide("defer", v.Delay)
+		if err != nil {
 			return err
 		}
 		if held == "" {
-			inv.record(Overtaken(v).Record(), "messageId", m.ID)
-			return nil
+			v = Overtaken(v)
 		}
-		receipt = held
-	case DecisionDeadLettered:
-		if err := inv.deadLetter(ctx, cl, m, v); err != nil {
-			return err
-		}
-		return remove()
+		inv.record(v.Record(), "messageId", m.ID)
+		return nil
 	}
-	v, err := inv.deliver(ctx, cl, v)
+	claim := claimIdle
+	if d, ok := ctx.Deadline(); ok {
+		claim = d.Sub(inv.h.wall())
+	}
+	held, err := hide("claim", min(max(claim, v.Delay, claimFor), MaxVisibility*time.Second))
 	if err != nil {
 		return err
+	}
+	if held == "" {
+		inv.record(Overtaken(v).Record(), "messageId", m.ID)
+		return nil
+	}
+	// Sent (or published) first, deleted after: a crash in between leaves a copy, never nothing.
+	if v.Decision != DecisionDeadLettered {
+		if v, err = inv.deliver(ctx, cl, v); err != nil {
+			return err
+		}
 	}
 	if v.Decision == DecisionDeadLettered {
 		if err := inv.deadLetter(ctx, cl, m, v); err != nil {
@@ -134,5 +139,5 @@ func (inv *invocation) carryOutPull(ctx context.Context, cl *Clients, m parse.Me
 	} else {
 		inv.record(v.Record(), "messageId", m.ID)
 	}
-	return remove()
+	return inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, q, held) })
 }

@@ -20,7 +20,7 @@ func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Messag
 		if m.Err != nil {
 			return inv.carryOutPush(ctx, cl, m, Rejected(m.Err))
 		}
-		return inv.carryOutPush(ctx, cl, m, inv.check(ctx, cl, m.Request, Delivery{}))
+		return inv.carryOutPush(ctx, cl, m, inv.check(ctx, cl, m.Request, Delivery{SentAt: m.SentAt}))
 	})
 }
 

@@ -31,25 +31,32 @@ func (inv *invocation) retry(ctx context.Context, what string, send func() error
 }
 
 // deliver sends what v says goes out: the event to the event topic, or the next check to the check
-// queue. A body refused as too large is refitted (Rules.Refitted) and sent once more, and the
-// instance reads the limits again. It returns the verdict carried out: v, v refitted, or, when no
-// size was taken, v dead-lettered for the caller to dead-letter.
+// queue. A body refused as too large is refitted (Rules.Refitted) to half its size and sent again,
+// down to MinMessage (at most six more sends from 64 KiB: the refusal does not say the limit), and
+// the instance reads the limits again. It returns the verdict carried out: v, v refitted, or, when
+// no size was taken, v dead-lettered for the caller to dead-letter.
 func (inv *invocation) deliver(ctx context.Context, cl *Clients, v Verdict) (Verdict, error) {
 	err := inv.send(ctx, cl, v)
 	if !errors.Is(err, ErrTooLarge) {
 		return v, err
 	}
 	inv.h.sizes.forget()
-	w := inv.rules.Refitted(v, err)
-	if w.Decision == DecisionDeadLettered {
-		return w, nil
+	limit := MaxMessage
+	for limit >= len(v.Body) && limit > MinMessage {
+		limit /= 2
 	}
-	if err := inv.send(ctx, cl, w); errors.Is(err, ErrTooLarge) {
-		return deadLettered(v.Check, err.Error()), nil
-	} else if err != nil {
-		return w, err
+	for ; ; limit /= 2 {
+		w := inv.rules.Refitted(v, err, max(limit, MinMessage))
+		if w.Decision == DecisionDeadLettered {
+			return w, nil
+		}
+		if err = inv.send(ctx, cl, w); !errors.Is(err, ErrTooLarge) {
+			return w, err
+		}
+		if limit <= MinMessage {
+			return deadLettered(v.Check, err.Error()), nil
+		}
 	}
-	return w, nil
 }
 
 // send is one verdict's send, retried (retry).

@@ -28,6 +28,9 @@ type Check struct {
 	Attempt        int       `json:"attempt"`
 	FirstCheckedAt time.Time `json:"firstCheckedAt,omitzero"`
 	Deadline       time.Time `json:"deadline,omitzero"` // after it, the job is reported timed out
+	// DueAt is the slot this check was scheduled for: the handler plans the next one from it, not
+	// from when a copy of this message happened to arrive, so copies arriving apart stay in step.
+	DueAt time.Time `json:"dueAt,omitzero"`
 	// ExpectedSeconds is the submitter's hint of how long the job takes; it overrides the prior.
 	ExpectedSeconds float64 `json:"expectedSeconds,omitempty"`
 	Algorithm       string  `json:"algorithm,omitempty"` // learned from the first answer
@@ -137,7 +140,7 @@ func decodeCheck(body []byte, layers int) (Request, error) {
 
 func decodeVersioned(b []byte, o object) (Request, error) {
 	// time.Time's own errors do not say which field they are about; these do.
-	for _, name := range []string{"firstCheckedAt", "deadline", "stateSince", "failingSince"} {
+	for _, name := range []string{"firstCheckedAt", "deadline", "dueAt", "stateSince", "failingSince"} {
 		if raw := o.get(name); raw != nil {
 			var t time.Time
 			if err := json.Unmarshal(raw, &t); err != nil {
@@ -283,5 +286,6 @@ func badMessage(format string, args ...any) error {
 func EncodeCheck(c Check) ([]byte, error) {
 	c.Version = CheckVersion
 	c.FirstCheckedAt, c.Deadline, c.StateSince, c.FailingSince = c.FirstCheckedAt.UTC(), c.Deadline.UTC(), c.StateSince.UTC(), c.FailingSince.UTC()
+	c.DueAt = c.DueAt.UTC()
 	return encode(c, "")
 }

@@ -37,7 +37,11 @@ type Trigger struct {
 // Message is one check request of a payload, decoded on its own so that a bad one never spoils its
 // neighbours.
 type Message struct {
-	ID      string  // MNS message id, when the trigger names one
+	ID string // MNS message id, when the trigger names one
+	// SentAt is when the message was sent, as the trigger tells it (an EventBridge event's time, a
+	// topic notification's PublishTime); zero when it does not. Every copy of one message carries
+	// the same, which makes it the anchor of a chain that has none yet.
+	SentAt  time.Time
 	Body    []byte  // the body as delivered, for the dead-letter queue
 	Request Request // valid when Err is nil
 	Err     error   // why the body is not a check request (matches ErrBadMessage or ErrInvalidJobID)
@@ -53,6 +57,7 @@ type TimerEvent struct {
 // cloudEvent is the part of an EventBridge MNS-queue event iprodwatch reads.
 type cloudEvent struct {
 	SpecVersion string    `json:"specversion"`
+	Time        string    `json:"time"`
 	Data        *mnsQueue `json:"data"`
 }
 
@@ -139,7 +144,9 @@ func decodeObject(b []byte) (*Trigger, error) {
 		if err != nil {
 			return &Trigger{Kind: TriggerTopic, Messages: []Message{{ID: id, Body: b, Err: badMessage("topic Message: %v", err)}}}, nil
 		}
-		return &Trigger{Kind: TriggerTopic, Messages: []Message{bodyMessage(id, []byte(msg))}}, nil
+		m := bodyMessage(id, []byte(msg))
+		m.SentAt = epochMillis(o["PublishTime"])
+		return &Trigger{Kind: TriggerTopic, Messages: []Message{m}}, nil
 	case o["body"] != nil && o["attrs"] != nil: // row 6: STREAM with message attributes
 		body, err := optString(o["body"])
 		if err != nil {
@@ -159,12 +166,14 @@ func eventMessage(i int, raw json.RawMessage) Message {
 		return Message{Body: raw, Err: badMessage("batch element %d is %s, not an EventBridge event", i, kind(raw))}
 	}
 	data := &mnsQueue{}
+	var sent time.Time
 	if o["specversion"] != nil {
 		var ce cloudEvent
 		if err := json.Unmarshal(raw, &ce); err != nil || ce.Data == nil {
 			return Message{Body: raw, Err: badMessage("batch element %d: CloudEvent without data.messageBody", i)}
 		}
 		data = ce.Data
+		sent, _ = time.Parse(time.RFC3339Nano, ce.Time) // a time that does not parse is no anchor
 	} else if err := json.Unmarshal(raw, data); err != nil {
 		return Message{Body: raw, Err: badMessage("batch element %d: %v", i, err)}
 	}
@@ -172,10 +181,22 @@ func eventMessage(i int, raw json.RawMessage) Message {
 	if err != nil || body == "" {
 		return Message{ID: data.MessageID, Body: raw, Err: badMessage("batch element %d: messageBody is missing or not a string", i)}
 	}
-	return bodyMessage(data.MessageID, []byte(body))
+	m := bodyMessage(data.MessageID, []byte(body))
+	m.SentAt = sent
+	return m
 }
 
 func bodyMessage(id string, body []byte) Message {
 	r, err := DecodeCheck(body)
 	return Message{ID: id, Body: body, Request: r, Err: err}
+}
+
+// epochMillis reads a topic notification's PublishTime: epoch milliseconds as a number (what FC
+// sends) or a string (the documentation's example); the zero time when it is neither.
+func epochMillis(raw json.RawMessage) time.Time {
+	v, ok, err := number(raw)
+	if !ok || err != nil || v <= 0 || v > 1e14 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(v)).UTC()
 }

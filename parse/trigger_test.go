@@ -17,6 +17,7 @@ type summary struct {
 	ID, JobID string
 	Origin    parse.Origin
 	Attempt   int
+	SentAt    string // RFC 3339, "" when the trigger tells none
 	Err       string // a substring of the error; "" when the message is good
 }
 
@@ -24,6 +25,9 @@ func summarise(t *parse.Trigger) []summary {
 	var out []summary
 	for _, m := range t.Messages {
 		s := summary{ID: m.ID}
+		if !m.SentAt.IsZero() {
+			s.SentAt = m.SentAt.Format(time.RFC3339Nano)
+		}
 		if m.Err != nil {
 			s.Err = m.Err.Error()
 		} else {
@@ -51,23 +55,23 @@ func TestDecodeTriggerFollowsThePrecedenceTable(t *testing.T) {
 			{Err: "no JobId"},
 		}},
 		{"eventbridge-mixed-batch.json", parse.TriggerEventBridge, []summary{
-			{ID: "0A1B2C3D4E5F60718293A4B5C6D70001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1},
-			{ID: "0A1B2C3D4E5F60718293A4B5C6D70002", Err: "neither JSON nor base64"},
+			{ID: "0A1B2C3D4E5F60718293A4B5C6D70001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1, SentAt: "2026-05-01T04:00:00.123Z"},
+			{ID: "0A1B2C3D4E5F60718293A4B5C6D70002", Err: "neither JSON nor base64", SentAt: "2026-05-01T04:00:00.123Z"},
 			{Err: "batch element 2 is a number"},
-			{ID: "0A1B2C3D4E5F60718293A4B5C6D70003", JobID: otherJobID, Origin: parse.OriginCheck, Attempt: 5},
+			{ID: "0A1B2C3D4E5F60718293A4B5C6D70003", JobID: otherJobID, Origin: parse.OriginCheck, Attempt: 5, SentAt: "2026-05-01T04:00:00.123Z"},
 		}},
 		{"eventbridge-single.json", parse.TriggerEventBridge, []summary{
-			{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1}}},
+			{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1, SentAt: "2026-05-01T04:00:00.123Z"}}},
 		{"eventbridge-batch.json", parse.TriggerEventBridge, []summary{
-			{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1},
-			{ID: "78629A0F5F3F164F0000000000000002", JobID: jobID, Origin: parse.OriginCheck, Attempt: 2},
-			{ID: "D5104DC76695721D0000000000000003", JobID: "5d0f2b7a9e1c4f3a8b6d2e4f6a8c0e12", Origin: parse.OriginCheck, Attempt: 1},
+			{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1, SentAt: "2026-05-01T04:00:00.123Z"},
+			{ID: "78629A0F5F3F164F0000000000000002", JobID: jobID, Origin: parse.OriginCheck, Attempt: 2, SentAt: "2026-05-01T04:00:00.246Z"},
+			{ID: "D5104DC76695721D0000000000000003", JobID: "5d0f2b7a9e1c4f3a8b6d2e4f6a8c0e12", Origin: parse.OriginCheck, Attempt: 1, SentAt: "2026-05-01T04:00:00.369Z"},
 		}},
 		{"eventbridge-rawdata.json", parse.TriggerEventBridge, []summary{
 			{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginCheck, Attempt: 2},
 			{ID: "78629A0F5F3F164F0000000000000002", JobID: "5d0f2b7a9e1c4f3a8b6d2e4f6a8c0e12", Origin: parse.OriginCheck, Attempt: 1},
 		}},
-		{"topic-json.json", parse.TriggerTopic, []summary{{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1}}},
+		{"topic-json.json", parse.TriggerTopic, []summary{{ID: "4D65822107FCFD520000000000000001", JobID: jobID, Origin: parse.OriginSubmit, Attempt: 1, SentAt: "2026-05-01T04:00:00.456Z"}}},
 		{"topic-stream.txt", parse.TriggerDirect, []summary{{JobID: jobID, Origin: parse.OriginCheck, Attempt: 2}}},
 		{"topic-stream-attrs.json", parse.TriggerTopic, []summary{submit}},
 		{"stream-base64.txt", parse.TriggerStream, []summary{submit}},

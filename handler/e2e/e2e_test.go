@@ -46,7 +46,10 @@ func TestMain(m *testing.M) {
 
 const job1 = "88c6ca184c0e432bbf5b665e2a15abcd"
 
-var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+// t0 is where the emulators' clock starts: now. The compiled function runs on the wall clock and
+// bounds the times it is given by it (a message sent more than its deadline and 7 days ago is a
+// wrong clock), so a fixed date here would start failing a week after it was written.
+var t0 = time.Now().UTC().Truncate(time.Second)
 
 // stack is the whole emulated cloud with the compiled function in it.
 type stack struct {
