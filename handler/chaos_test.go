@@ -32,7 +32,8 @@ import (
 // bridges, with faults injected at random (seeded), in every trigger mode at once, and checks that no
 // job is lost, duplicates share ids, no chain outlives its job, and only bad input is dead-lettered.
 // It runs 2,000 jobs (about 10 s), 300 under the race detector or -short, and
-// IPRODWATCH_SOAK_JOBS jobs for make soak.
+// IPRODWATCH_SOAK_JOBS jobs for make soak; twice, with 5 % of deliveries repeated 0-120 s later
+// and with none, to show what the copies cost.
 func TestChaos(t *testing.T) {
 	n := 2000
 	if v := os.Getenv("IPRODWATCH_SOAK_JOBS"); v != "" {
@@ -43,12 +44,33 @@ func TestChaos(t *testing.T) {
 	} else if testing.Short() || raceEnabled {
 		n = 300
 	}
-	r := runChaos(t, n, 1)
+	r := runChaos(t, chaosOptions{jobs: n, seed: 1, dup: 0.05})
+	base := runChaos(t, chaosOptions{jobs: n, seed: 1})
 	t.Logf("chaos: %s", r)
+	t.Logf("the same without repeated deliveries: %s", base)
+	t.Logf("queries per job: %.2f, %.2fx the run without repeated deliveries", r.perJob(), r.perJob()/base.perJob())
+	// One chain per job: copies merge within a few re-queues.
+	if r.chainsMean > 1.05 || r.chainsMax > 3 {
+		t.Errorf("check chains per job: mean %.3f, max %.2f; want at most 1.05 and 3", r.chainsMean, r.chainsMax)
+	}
 }
 
-// badBodies are the bad messages a chaos run mixes in.
-var badBodies = []string{`not a check`, `{"JobId":"../../x"}`, `{"v":9,"jobId":"abc"}`, `{"Type":"Transcode","JobId":"j","State":"Success"}`}
+// chaosOptions shape one run.
+type chaosOptions struct {
+	jobs int
+	seed uint64
+	dup  float64 // the share of deliveries that a trigger repeats, 0-120 s later
+}
+
+// badBodies are the bad messages a chaos run mixes in: malformed, crafted, from the future (a
+// first check past year 9999 through its offset, for a job MPS does not know), and as large as the
+// 8 KiB queue takes (its dead letter is cut to fit).
+var badBodies = []string{`not a check`, `{"JobId":"../../x"}`, `{"v":9,"jobId":"abc"}`, `{"Type":"Transcode","JobId":"j","State":"Success"}`,
+	`{"v":1,"jobId":"` + poisonJob + `","firstCheckedAt":"9999-12-31T23:00:00-05:00"}`,
+	`"` + strings.Repeat("x", 8000) + `"`}
+
+// poisonJob is a job MPS does not know.
+const poisonJob = "p0000000000000000000000000000001"
 
 // chaosJob is one job of the run.
 type chaosJob struct {
@@ -56,6 +78,7 @@ type chaosJob struct {
 	mode   string // "queue", "topic" or "pull"
 	notify bool
 	at     time.Time // submitted
+	body   string    // the submit message
 	script mpstest.Script
 }
 
@@ -69,8 +92,21 @@ func (j chaosJob) end() (time.Time, bool) {
 // chaosReport is what a run measured.
 type chaosReport struct {
 	jobs, events, duplicates, lost, deadLetters, queries int
-	faults                                               map[string]int
+	// chainsMean and chainsMax are the check chains per job: how many check messages of the job
+	// the queues held, averaged over its life (sampled every minute while it had any), the mean
+	// and the most over the jobs. A copy merged one re-queue later barely counts; a chain that
+	// runs beside another to the end doubles its job's figure. chainsPeak is the most messages
+	// of one job seen at once.
+	chainsMean, chainsMax float64
+	chainsPeak            int
+	// failedBySingle counts invocations failed by anything but a configuration fault or a send
+	// that kept failing (the injected crashes): a single message, which must never fail a batch.
+	failedBySingle  int
+	wronglyTimedOut int // timed-out events of jobs that had ended when they were detected
+	faults          map[string]int
 }
+
+func (r chaosReport) perJob() float64 { return float64(r.queries) / float64(r.jobs) }
 
 func (r chaosReport) String() string {
 	kinds := make([]string, 0, len(r.faults))
@@ -78,8 +114,8 @@ func (r chaosReport) String() string {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
 	}
 	sort.Strings(kinds)
-	return fmt.Sprintf("%d jobs, %d queries, %d events (%d duplicates), %d dead letters, lost %d; faults: %s",
-		r.jobs, r.queries, r.events, r.duplicates, r.deadLetters, r.lost, strings.Join(kinds, ", "))
+	return fmt.Sprintf("%d jobs, %d queries (%.2f per job), chains per job mean %.3f max %.2f (peak %d), %d events (%d duplicates), %d dead letters, lost %d, wrongly timed out %d, invocations failed by one message %d; faults: %s",
+		r.jobs, r.queries, r.perJob(), r.chainsMean, r.chainsMax, r.chainsPeak, r.events, r.duplicates, r.deadLetters, r.lost, r.wronglyTimedOut, r.failedBySingle, strings.Join(kinds, ", "))
 }
 
 // faultCounter counts what the run injected, by kind.
@@ -87,6 +123,13 @@ type faultCounter struct {
 	mu sync.Mutex
 	r  *rand.Rand
 	n  map[string]int
+}
+
+// spread is a uniform draw in [0, d].
+func (f *faultCounter) spread(d time.Duration) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return time.Duration(f.r.Int64N(int64(d) + 1))
 }
 
 func (f *faultCounter) roll(kind string, p float64) bool {
@@ -117,14 +160,16 @@ func (c crashAfterPublish) Publish(ctx context.Context, topic string, body []byt
 	return nil
 }
 
-func runChaos(t *testing.T, n int, seed uint64) chaosReport {
+func runChaos(t *testing.T, o chaosOptions) chaosReport {
 	t.Helper()
+	n, seed := o.jobs, o.seed
 	const deadline = 2 * time.Hour
 	const pullQueue, triggerDLQ = "iprod-pull", "iprod-trigger-dlq"
 	clk := clock.NewManual(t0)
 	f := &faultCounter{r: rand.New(rand.NewPCG(seed, 99)), n: map[string]int{}}
 	w, err := handlertest.New(handlertest.Options{
-		Clock: clk,
+		Clock:      clk,
+		MaxMessage: 8 << 10, // the check and dead-letter queues hold 8 KiB
 		Env: map[string]string{"IPRODWATCH_DEADLINE": deadline.String(), "IPRODWATCH_QPS": "30",
 			"IPRODWATCH_CONCURRENCY": "16", "IPRODWATCH_PULL_BATCH": "10000", "IPRODWATCH_PULL_BUDGET": "1h"},
 		MPS: []mpstest.Option{mpstest.WithSeed(int64(seed))},
@@ -144,14 +189,19 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 	t.Cleanup(w.Close)
 	attrs := mnstest.DefaultQueueAttributes()
 	attrs.MessageRetentionPeriod = 7 * 24 * 3600
-	for _, q := range []string{pullQueue, triggerDLQ} {
-		if err := w.MNS.CreateQueue(q, attrs); err != nil {
-			t.Fatal(err)
-		}
+	if err := w.MNS.CreateQueue(triggerDLQ, attrs); err != nil {
+		t.Fatal(err)
 	}
-	// Faults: MPS 10% together (throttling, 5xx, dropped connections, slow answers); MNS sends,
-	// publishes, deletes and visibility changes 5% each.
+	attrs.MaximumMessageSize = 8 << 10
+	if err := w.MNS.CreateQueue(pullQueue, attrs); err != nil {
+		t.Fatal(err)
+	}
+	// Faults: MPS 13% together (throttling, 5xx, dropped connections, slow answers, a gateway's 429
+	// and 408 pages, a 200 cut short); MNS sends, publishes, deletes and visibility changes 5% each.
 	for _, rule := range []mpstest.FaultRule{
+		{Action: mpstest.ActionQuery, Probability: 0.01, Fault: mpstest.Fault{RawStatus: 429, RawBody: []byte("<html><body><h1>429 Too Many Requests</h1></body></html>")}},
+		{Action: mpstest.ActionQuery, Probability: 0.01, Fault: mpstest.Fault{RawStatus: 408, RawBody: []byte("<html><body><h1>408 Request Time-out</h1></body></html>")}},
+		{Action: mpstest.ActionQuery, Probability: 0.01, Fault: mpstest.Fault{RawStatus: 200, RawBody: []byte(`{"RequestId":"cut","JobId":"`)}},
 		{Action: mpstest.ActionQuery, Probability: 0.03, Fault: mpstest.Fault{Error: mpstest.ErrThrottling()}},
 		{Action: mpstest.ActionQuery, Probability: 0.03, Fault: mpstest.Fault{Error: mpstest.ErrInternalError()}},
 		{Action: mpstest.ActionQuery, Probability: 0.02, Fault: mpstest.Fault{Drop: true}},
@@ -174,17 +224,52 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 	pullCfg := w.Config
 	pullCfg.CheckQueue = pullQueue
 	pullFn := w.HandlerFor(pullCfg, hopt...)
-	// Triggers deliver the same payload twice now and then, as at-least-once delivery does.
+	// Triggers deliver a payload again now and then, as at-least-once delivery does: o.dup of
+	// deliveries are repeated 0-120 s later, to any instance behind the trigger.
 	var turn atomic.Int64
+	var failedBySingle atomic.Int64
+	handle := func(ctx context.Context, h *handler.Handler, payload []byte) error {
+		_, err := h.Handle(ctx, payload)
+		if err != nil && !strings.Contains(err.Error(), "simulated crash") && !strings.Contains(err.Error(), "failed 5 times") {
+			failedBySingle.Add(1)
+			t.Errorf("an invocation failed for something other than a kept-failing send: %v", err)
+		}
+		return err
+	}
+	type redelivery struct {
+		at      time.Time
+		hs      []*handler.Handler
+		payload []byte
+	}
+	var pendingMu sync.Mutex
+	var pending []redelivery
 	deliver := func(hs ...*handler.Handler) triggertest.Func {
 		return func(ctx context.Context, payload []byte) error {
-			h := hs[int(turn.Add(1))%len(hs)]
-			_, err := h.Handle(ctx, payload)
-			if f.roll("duplicate delivery", 0.05) {
-				_, _ = h.Handle(ctx, payload)
+			err := handle(ctx, hs[int(turn.Add(1))%len(hs)], payload)
+			if f.roll("duplicate delivery", o.dup) {
+				pendingMu.Lock()
+				pending = append(pending, redelivery{clk.Now().Add(f.spread(2 * time.Minute)), hs, slices.Clone(payload)})
+				pendingMu.Unlock()
 			}
 			return err
 		}
+	}
+	redeliverDue := func(ctx context.Context) int {
+		pendingMu.Lock()
+		var due []redelivery
+		pending = slices.DeleteFunc(pending, func(r redelivery) bool {
+			if r.at.After(clk.Now()) {
+				return false
+			}
+			due = append(due, r)
+			return true
+		})
+		left := len(pending)
+		pendingMu.Unlock()
+		for _, r := range due {
+			_ = handle(ctx, r.hs[int(turn.Add(1))%len(r.hs)], r.payload)
+		}
+		return left
 	}
 	client := w.MNS.NewSDKClient(handlertest.AccessKeyID, handlertest.Secret, "", 0)
 	// The queue trigger as s.yaml configures it: batches of 16, a day of exponential retries, then
@@ -244,12 +329,22 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 		if err := w.MPS.SeedJob(mpstest.Job{ID: j.id, Params: p, Script: j.script, SubmittedAt: j.at}); err != nil {
 			t.Fatal(err)
 		}
+		// Producers' clocks: a fifth of the submitters write a first check up to 10 minutes off;
+		// one in twenty sends as much userData as the 8 KiB queue takes, which a re-queue outgrows.
+		j.body = `{"JobId":"` + j.id + `"}`
+		switch x := jr.Float64(); {
+		case x < 0.20:
+			skew := time.Duration(jr.Int64N(int64(20*time.Minute))) - 10*time.Minute
+			j.body = `{"v":1,"jobId":"` + j.id + `","firstCheckedAt":"` + j.at.Add(skew).Format(time.RFC3339) + `"}`
+		case x < 0.25:
+			j.body = `{"JobId":"` + j.id + `","UserData":"` + strings.Repeat("u", 8090) + `"}`
+		}
 		jobs[j.id] = j
 		if j.mode == "topic" {
 			topicDue = append(topicDue, j)
 			continue
 		}
-		if _, err := w.MNS.Send(queue, `{"JobId":"`+j.id+`"}`, j.at.Sub(t0), 8); err != nil {
+		if _, err := w.MNS.Send(queue, j.body, j.at.Sub(t0), 8); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -276,18 +371,40 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 		seenMu.Unlock()
 	})
 	defer stop()
+	waiting := 0 // repeated deliveries not yet made
 	done := func() bool {
 		seenMu.Lock()
 		all := len(seen) >= n
 		seenMu.Unlock()
-		return all && len(w.MNS.Messages(handlertest.CheckQueue)) == 0 && len(w.MNS.Messages(pullQueue)) == 0
+		return all && waiting == 0 && len(w.MNS.Messages(handlertest.CheckQueue)) == 0 && len(w.MNS.Messages(pullQueue)) == 0
+	}
+	// chains sums, per job, the check messages of it the queues held at each sample, samples the
+	// samples that held any, and peak the most at once.
+	chains, samples, peak := map[string]int{}, map[string]int{}, map[string]int{}
+	sample := func() {
+		now := map[string]int{}
+		for _, q := range []string{handlertest.CheckQueue, pullQueue} {
+			for _, m := range w.MNS.Messages(q) {
+				if req, err := parse.DecodeCheck([]byte(m.Body)); err == nil && req.Origin != parse.OriginNotification {
+					now[req.Check.JobID]++
+				}
+			}
+		}
+		for id, c := range now {
+			chains[id] += c
+			samples[id]++
+			peak[id] = max(peak[id], c)
+		}
 	}
 	for step := 0; !(step%60 == 0 && done()); step++ {
+		if step%12 == 0 {
+			sample()
+		}
 		if clk.Now().After(t0.Add(12 * time.Hour)) {
 			t.Fatalf("the run has not settled after 12 hours of clock; last log lines:\n%s", tail(logs.String(), 20))
 		}
 		for len(topicDue) > 0 && !topicDue[0].at.After(clk.Now()) {
-			if _, err := w.MNS.Publish(handlertest.IntakeTopic, `{"JobId":"`+topicDue[0].id+`"}`, ""); err != nil {
+			if _, err := w.MNS.Publish(handlertest.IntakeTopic, topicDue[0].body, ""); err != nil {
 				t.Fatal(err)
 			}
 			topicDue = topicDue[1:]
@@ -296,9 +413,25 @@ func runChaos(t *testing.T, n int, seed uint64) chaosReport {
 		for _, b := range []stepper{src, push, timer} {
 			_, _ = b.RunDue(ctx)
 		}
+		waiting = redeliverDue(ctx)
 		clk.AdvanceTo(clk.Now().Add(5 * time.Second))
 	}
-	return checkChaos(t, w, jobs, bad, deadline, triggerDLQ, f, logs)
+	rep := checkChaos(t, w, jobs, bad, deadline, triggerDLQ, f, logs)
+	rep.failedBySingle = int(failedBySingle.Load())
+	had := 0
+	for id := range jobs {
+		if samples[id] > 0 {
+			c := float64(chains[id]) / float64(samples[id])
+			had++
+			rep.chainsMean += c
+			rep.chainsMax = max(rep.chainsMax, c)
+			rep.chainsPeak = max(rep.chainsPeak, peak[id])
+		}
+	}
+	if had > 0 {
+		rep.chainsMean /= float64(had)
+	}
+	return rep
 }
 
 // checkChaos checks the run's invariants and measures it.
@@ -363,6 +496,7 @@ func checkChaos(t *testing.T, w *handlertest.World, jobs map[string]*chaosJob, b
 		for _, e := range evs {
 			switch {
 			case e.Outcome == parse.OutcomeTimedOut && ends && !end.After(e.Data.Checks.DetectedAt):
+				rep.wronglyTimedOut++
 				t.Errorf("job %s ended at %v but was reported timed out at %v", id, end, e.Data.Checks.DetectedAt)
 			case e.Outcome != parse.OutcomeTimedOut && !ends:
 				t.Errorf("job %s never ends but got a %s event", id, e.Outcome)
@@ -393,12 +527,22 @@ func checkChaos(t *testing.T, w *handlertest.World, jobs map[string]*chaosJob, b
 	rep.deadLetters = len(dls)
 	found := map[string]bool{}
 	for _, dl := range dls {
-		var m struct{ Body string }
-		_ = json.Unmarshal([]byte(dl), &m)
-		if !slices.Contains(badBodies, m.Body) {
-			t.Errorf("dead letter of something that was not bad input: %s", dl)
+		var m struct {
+			Body          string
+			BodyTruncated bool
 		}
-		found[m.Body] = true
+		_ = json.Unmarshal([]byte(dl), &m)
+		i := slices.IndexFunc(badBodies, func(b string) bool {
+			return b == m.Body || (m.BodyTruncated && strings.HasPrefix(b, m.Body)) ||
+				// a job MPS does not know is asked again for NewJobGrace: its retried check is
+				// what is dead-lettered
+				(strings.Contains(b, poisonJob) && strings.Contains(m.Body, poisonJob))
+		})
+		if i < 0 {
+			t.Errorf("dead letter of something that was not bad input: %.300s", dl)
+			continue
+		}
+		found[badBodies[i]] = true
 	}
 	if len(found) != min(bad, len(badBodies)) {
 		t.Errorf("dead letters hold %d of the %d kinds of bad message", len(found), len(badBodies))

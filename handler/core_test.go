@@ -218,3 +218,47 @@ func TestPullReplacesOnlyAMessageItStillHolds(t *testing.T) {
 		t.Errorf("published %+v, want the one succeeded event", ev)
 	}
 }
+
+// Two copies of a check delivered 30 s apart (at-least-once delivery) become one chain: the second
+// copy plans the slot the first one planned, they arrive together, and the delivery that holds
+// both merges them. Before slots, the copies stayed 30 s apart, and two chains, for good. The
+// queue here is drained as a trigger does: every visible message, once a second, in one batch.
+func TestCopiesDeliveredApartBecomeOneChain(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing) // never ends
+	first := t0.Add(-20 * time.Minute)
+	check := `{"v":1,"jobId":"` + job1 + `","attempt":5,"firstCheckedAt":"` + first.Format(time.RFC3339) +
+		`","dueAt":"` + t0.Format(time.RFC3339) + `","algorithm":"VideoH2V","lastState":"Analysing","stateSince":"` + first.Format(time.RFC3339) + `"}`
+	c.invoke(check)
+	c.clk.Advance(30 * time.Second)
+	c.invoke(check)
+	q := c.cloud.Clients().Queues
+	ctx := context.Background()
+	queries := 0
+	for c.clk.Now().Before(t0.Add(3 * time.Hour)) {
+		c.clk.Advance(time.Second)
+		msgs, err := q.Receive(ctx, "check", 16, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		var batch []string
+		for _, m := range msgs {
+			batch = append(batch, string(m.Body))
+			if err := q.Delete(ctx, "check", m.Receipt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range c.invoke("[" + strings.Join(batch, ",") + "]") {
+			if r.Decision == handler.DecisionRequeued {
+				queries++
+			}
+		}
+	}
+	if m := c.cloud.Messages("check"); len(m) != 1 {
+		t.Errorf("%d check messages for one job after 3 hours, want one chain", len(m))
+	}
+	t.Logf("%d queries in 3 hours", queries)
+}

@@ -110,6 +110,10 @@ func Decide(r Rules, in Input) Verdict {
 	case err == nil:
 	case errors.Is(err, ErrConfig):
 		return Verdict{Decision: DecisionFailed, Check: c, Fault: err}
+	case errors.Is(err, ErrNoSuchJob) && in.Now.Sub(c.FirstCheckedAt) < NewJobGrace:
+		// MPS may not know a job yet right after its submit (the documentation is silent):
+		// asked again, with backoff, for NewJobGrace.
+		return r.retried(in, err)
 	case errors.Is(err, ErrNoSuchJob), errors.Is(err, errUnreadable):
 		// Nothing later will make the answer readable: the message goes where an operator sees it.
 		return deadLettered(c, err.Error())
@@ -164,11 +168,13 @@ func (r Rules) slot(in Input) time.Time {
 // copies of a check that arrive apart (at-least-once delivery, a redelivered batch) plan the same
 // slot and arrive together, where Merge keeps one. A copy that arrives after its next slot has
 // passed skips to the first slot still ahead (its attempt counts the skipped ones), which is where
-// the other copy's chain goes next too. Pull mode, which makes no copies, plans from now.
+// the other copy's chain goes next too; the jitter is drawn per slot (slotDraw), so retries, which
+// count as attempts, do not move a chain off the job's slots. Pull mode, which makes no copies,
+// plans from now.
 func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration) {
 	due := r.slot(in)
 	for step := 0; ; step++ {
-		d := r.Policy.Delay(next, due, r.draw(next))
+		d := r.Policy.Delay(next, due, r.slotDraw(next.JobID, due))
 		if d <= 0 {
 			due = next.Deadline
 			break
@@ -177,7 +183,7 @@ func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration)
 			break
 		}
 		if step == maxSteps {
-			due = in.Now.Add(r.Policy.Delay(next, in.Now, r.draw(next)))
+			due = in.Now.Add(r.Policy.Delay(next, in.Now, r.slotDraw(next.JobID, in.Now)))
 			break
 		}
 		next.Attempt++
@@ -272,6 +278,10 @@ func isObject(b []byte) bool {
 	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
+// NewJobGrace is how long after a chain's first check MPS's "no such job" is asked again rather
+// than dead-lettered: a job queried right after its submit may not be known everywhere yet.
+const NewJobGrace = 5 * time.Minute
+
 // MaxGarbled is how many answers running that are not the API's (ErrGarbled) a check takes before
 // its message is dead-lettered with the last of them: with the backoff's 1-minute cap, some ten
 // minutes (about eight on average) of a proxy or gateway answering in MPS's place.
@@ -297,9 +307,9 @@ func (r Rules) retried(in Input, cause error) Verdict {
 		next.FailingSince = in.Now
 	}
 	next.Garbled = 0
-	if errors.Is(cause, ErrGarbled) {
+	if errors.Is(cause, ErrGarbled) || errors.Is(cause, ErrUnknownCode) {
 		if next.Garbled = c.Garbled + 1; next.Garbled >= MaxGarbled {
-			return deadLettered(c, fmt.Sprintf("%d answers running were not MPS's; the last: %v", next.Garbled, cause))
+			return deadLettered(c, fmt.Sprintf("%d answers running were not MPS's or not known to this build; the last: %v", next.Garbled, cause))
 		}
 	}
 	return r.again(in, DecisionRetried, next, r.Policy.Backoff(next, in.Now, next.Failures, r.draw(next)), cause.Error())
@@ -392,6 +402,15 @@ func (r Rules) params(c parse.Check, now time.Time) parse.Params {
 func (r Rules) draw(c parse.Check) float64 {
 	f := fnv.New64a()
 	fmt.Fprintf(f, "%d/%s/%d/%d", r.Salt, c.JobID, c.Attempt, c.Failures)
+	return float64(f.Sum64()>>11) / (1 << 53)
+}
+
+// slotDraw is the jitter of the slot after the one at due: like draw, a function of the job and
+// not of a random source, but of the slot rather than the attempt. Chains of one job that went
+// through different numbers of retries (each retry is an attempt) still plan the same slots.
+func (r Rules) slotDraw(jobID string, due time.Time) float64 {
+	f := fnv.New64a()
+	fmt.Fprintf(f, "%d/%s/%d", r.Salt, jobID, due.UnixNano())
 	return float64(f.Sum64()>>11) / (1 << 53)
 }
 

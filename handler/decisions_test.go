@@ -77,18 +77,28 @@ func TestABadMessageIsDeadLetteredAndItsNeighboursAreHandled(t *testing.T) {
 	}
 }
 
-func TestAnUnknownJobIsDeadLettered(t *testing.T) {
+// A job MPS does not know is asked again right after its first check (MPS may not know a job yet
+// just after its submit), and dead-lettered once NewJobGrace has passed.
+func TestAnUnknownJobIsDeadLetteredAfterNewJobGrace(t *testing.T) {
 	e := newEnv(t, handlertest.Options{})
-	out, err := e.h.Handle(context.Background(), []byte(`{"JobId":"`+job1+`"}`))
-	if err != nil {
-		t.Fatal(err)
+	decide := func(body string) handler.Summary {
+		t.Helper()
+		out, err := e.h.Handle(context.Background(), []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s handler.Summary
+		if err := json.Unmarshal(out, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	var s handler.Summary
-	if err := json.Unmarshal(out, &s); err != nil {
-		t.Fatal(err)
+	if s := decide(`{"JobId":"` + job1 + `"}`); s.Retried != 1 {
+		t.Errorf("first check: %+v, want it asked again", s)
 	}
-	if s.DeadLettered != 1 || !strings.Contains(s.Decisions[0].Reason, "no intelligent-production job") {
-		t.Errorf("summary %+v, want the unknown job dead-lettered with the reason", s)
+	old := e.clk.Now().Add(-handler.NewJobGrace).Format(time.RFC3339)
+	if s := decide(`{"v":1,"jobId":"` + job1 + `","attempt":4,"firstCheckedAt":"` + old + `"}`); s.DeadLettered != 1 || !strings.Contains(s.Decisions[0].Reason, "no intelligent-production job") {
+		t.Errorf("after NewJobGrace: %+v, want the unknown job dead-lettered with the reason", s)
 	}
 }
 

@@ -21,6 +21,11 @@ var (
 	// ErrGarbled is an answer that is not the API's: a gateway's page (408, 5xx) or a 200 whose
 	// body is empty, cut or not a JSON object. It is transient, for MaxGarbled tries running.
 	ErrGarbled = fmt.Errorf("%w: not the API's answer", ErrTransient)
+	// ErrUnknownCode is MPS refusing a query with a 4xx error code this build does not know: not an
+	// authentication or authorization code (those are ErrConfig), so nothing says the whole
+	// configuration is wrong, nor that the job is. It is transient, counted with ErrGarbled
+	// towards MaxGarbled, then dead-lettered with the code.
+	ErrUnknownCode = fmt.Errorf("%w: an MPS error code this build does not know", ErrTransient)
 	// ErrNoSuchJob is MPS saying it has no such job for this account.
 	ErrNoSuchJob = errors.New("no such job")
 	// ErrTooLarge is a message over the MNS size limit.

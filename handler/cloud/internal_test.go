@@ -37,6 +37,11 @@ func TestAClassifiedErrorKeepsItsCategoryAndTheSDKsError(t *testing.T) {
 		{`{"Code":"Forbidden.RAM","Message":"no","RequestId":"r3"}`, 403, handler.ErrConfig},
 		{`{"Code":"InvalidParameter.JobNotFound","Message":"none","RequestId":"r4"}`, 404, handler.ErrNoSuchJob},
 		{`<html>Bad Gateway</html>`, 502, handler.ErrTransient},
+		// A code this build does not know: this request's problem, retried a bounded number of
+		// times, never a reason to fail the batch; unless its status says authorization.
+		{`{"Code":"Some.NewCode","Message":"new","RequestId":"r5"}`, 400, handler.ErrUnknownCode},
+		{`{"Code":"Some.NewAuthCode","Message":"new","RequestId":"r6"}`, 403, handler.ErrConfig},
+		{`<html>Forbidden</html>`, 403, handler.ErrConfig},
 	}
 	for _, tt := range tests {
 		err := classifyMPS(sdkerrors.NewServerError(tt.status, tt.body, ""))

@@ -162,6 +162,8 @@ func classifyMPS(err error) error {
 				return classify(handler.ErrThrottled, msg, se)
 			case st == 408 || st >= 500:
 				return classify(handler.ErrGarbled, msg, se)
+			default:
+				return classify(handler.ErrConfig, "MPS refused the request: "+msg, se)
 			}
 		}
 		if cat, ok := mpsCodes[se.ErrorCode()]; ok {
@@ -177,7 +179,13 @@ func classifyMPS(err error) error {
 		if se.HttpStatus() >= 500 {
 			return classify(handler.ErrTransient, msg, se)
 		}
-		return classify(handler.ErrConfig, "MPS refused the request: "+msg, se)
+		// An API code this build does not know. Only authentication and authorization (the
+		// table above, or a 401 or 403) are configuration faults; failing the batch on any
+		// other code would have the trigger redeliver every neighbour for a day.
+		if st := se.HttpStatus(); st == 401 || st == 403 {
+			return classify(handler.ErrConfig, "MPS refused the request: "+msg, se)
+		}
+		return classify(handler.ErrUnknownCode, msg, se)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

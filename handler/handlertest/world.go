@@ -49,6 +49,8 @@ type Options struct {
 	Clock clock.Clock // default: a manual clock at 2026-11-25T12:00:00Z
 	// Retention of the check queue; default 7 days (longer than the default deadline).
 	Retention time.Duration
+	// MaxMessage is the check and dead-letter queues' MaximumMessageSize; default 64 KiB.
+	MaxMessage int
 	// Env overrides IPRODWATCH_* variables before the Config is loaded.
 	Env map[string]string
 	// MPS options, after the world's own (clock, account, region, credential).
@@ -89,6 +91,9 @@ func New(o Options) (*World, error) {
 	w.MPS = mpstest.NewServer(mpsOpts...)
 	attrs := mnstest.DefaultQueueAttributes()
 	attrs.MessageRetentionPeriod = int64(o.Retention / time.Second)
+	if o.MaxMessage != 0 {
+		attrs.MaximumMessageSize = int64(o.MaxMessage)
+	}
 	for _, q := range []string{CheckQueue, DLQQueue} {
 		if err := w.MNS.CreateQueue(q, attrs); err != nil {
 			w.Close()
