@@ -141,7 +141,11 @@ func Decide(r Rules, in Input) Verdict {
 	next.Algorithm = job.FunctionName
 	if job.State != c.LastState {
 		// Seen at this check's slot, not at this copy's arrival: copies agree (see schedule).
+		// Never before the state it follows was seen.
 		next.LastState, next.StateSince = job.State, r.slot(in)
+		if next.StateSince.Before(c.StateSince) {
+			next.StateSince = c.StateSince
+		}
 	}
 	next, delay := r.schedule(in, next)
 	v := r.again(in, DecisionRequeued, next, delay, "")
@@ -179,7 +183,17 @@ func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration)
 			due = next.Deadline
 			break
 		}
-		if due = due.Add(d); due.After(in.Now) {
+		planned := due.Add(d)
+		at := r.snap(next.JobID, planned, d)
+		if !at.After(due) {
+			at = planned
+		}
+		if at.After(next.Deadline) {
+			at = next.Deadline
+		}
+		// A slot less than half the policy's floor ahead (a copy that comes just before it)
+		// is left to the chain that is due there; this one takes the next.
+		if due = at; due.After(in.Now.Add(r.Policy.Floor / 2)) {
 			break
 		}
 		if step == maxSteps {
@@ -195,26 +209,36 @@ func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration)
 // Merge keeps one check per job of a delivery and merges the others, each with its merged verdict:
 // at-least-once delivery and redelivered batches make copies, and copies arrive together (see
 // Rules.schedule); the fast path's notification and the polling chain of the same job meet too.
-// The check kept is the most advanced (the highest attempt; a check message before a
-// notification), so one query serves them all. Without this each copy would be a chain of its
+// The check kept is a check message before a notification, then the healthiest (fewest failures
+// running), then the most advanced (the later slot, the higher attempt), so one query serves them
+// all. Without this each copy would be a chain of its
 // own, and chains would multiply. Checks with different callbacks are all worked (each must be
 // reported).
 func Merge(msgs []parse.Message) (kept []parse.Message, copies []Verdict) {
 	type key struct{ job, callback string }
 	keyOf := func(m parse.Message) key { return key{m.Request.Check.JobID, string(m.Request.Check.Callback)} }
-	rank := func(m parse.Message) int {
-		r := 2 * attemptOf(m.Request.Check)
-		if m.Request.Origin != parse.OriginNotification {
-			r++
+	// better reports whether a is the one to keep rather than b: a check message before a
+	// notification (which carries no deadline nor history), then the fewer failures running (a
+	// copy that keeps failing past the deadline would time out a job its healthy copy finds
+	// ended), then the later slot, then the higher attempt.
+	better := func(a, b parse.Message) bool {
+		ca, cb := a.Request.Check, b.Request.Check
+		switch na, nb := a.Request.Origin == parse.OriginNotification, b.Request.Origin == parse.OriginNotification; {
+		case na != nb:
+			return nb
+		case ca.Failures != cb.Failures:
+			return ca.Failures < cb.Failures
+		case !ca.DueAt.Equal(cb.DueAt):
+			return ca.DueAt.After(cb.DueAt)
 		}
-		return r
+		return attemptOf(ca) > attemptOf(cb)
 	}
 	best := map[key]int{} // the index of the message kept
 	for i, m := range msgs {
 		if m.Err != nil {
 			continue
 		}
-		if j, ok := best[keyOf(m)]; !ok || rank(m) > rank(msgs[j]) {
+		if j, ok := best[keyOf(m)]; !ok || better(m, msgs[j]) {
 			best[keyOf(m)] = i
 		}
 	}
@@ -403,6 +427,28 @@ func (r Rules) draw(c parse.Check) float64 {
 	f := fnv.New64a()
 	fmt.Fprintf(f, "%d/%s/%d/%d", r.Salt, c.JobID, c.Attempt, c.Failures)
 	return float64(f.Sum64()>>11) / (1 << 53)
+}
+
+// snap moves t, planned d after the slot before it, to the nearest point of the job's grid: instants
+// a power of two seconds apart (the largest at most d/4, so the delay moves by an eighth of it at
+// most, either way), offset by the job's phase. The grids of one job nest (every point of a coarser
+// one is on each finer one), so two chains of a job whose plans differ by less than the spacing
+// (one saw a state change a slot before the other, or planned from a different state) often land
+// on the same slot, arrive together and merge; without it such chains would stay apart to the end.
+func (r Rules) snap(jobID string, t time.Time, d time.Duration) time.Time {
+	g := int64(1)
+	for g*2 <= int64(d/time.Second)/4 {
+		g *= 2
+	}
+	f := fnv.New64a()
+	fmt.Fprintf(f, "%d/%s/grid", r.Salt, jobID)
+	phase := int64(f.Sum64() % (1 << 20)) // the same phase modulo every spacing up to 2^20 s
+	x := t.Add(time.Duration(g)*time.Second/2).Unix() - phase
+	k := x / g
+	if x < 0 && x%g != 0 {
+		k-- // floor, for times before 1970 plus the phase
+	}
+	return time.Unix(k*g+phase, 0).UTC()
 }
 
 // slotDraw is the jitter of the slot after the one at due: like draw, a function of the job and

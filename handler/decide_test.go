@@ -480,7 +480,11 @@ func TestNormalize(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.want.DueAt.IsZero() {
-				tt.want.DueAt = tt.want.FirstCheckedAt // a chain's first check is due when it starts
+				// A chain's first check is due when it starts; a later one without a due time, now.
+				tt.want.DueAt = tt.want.FirstCheckedAt
+				if tt.want.Attempt > 1 {
+					tt.want.DueAt = now
+				}
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -522,4 +526,35 @@ func TestTheREADMEDecisionsTableIsThisFile(t *testing.T) {
 			t.Errorf("case %q names no row of the README's Decisions table", n)
 		}
 	}
+}
+
+// Two chains of one job that planned from states seen a slot apart (one copy's query saw the job
+// start Analysing, the other's, a few seconds earlier, still Queuing) plan different delays; the
+// job's grid brings half of them back onto the same next slot (a pair that misses tries again at
+// every slot after), where they merge. Without the grid none of the 200 pairs meets: such chains
+// stay apart until the job ends.
+func TestChainsThatDivergedMeetAgainOnTheGrid(t *testing.T) {
+	a, orig := answer(t, "VideoH2V/analysing.json")
+	met, n := 0, 200
+	for i := range n {
+		id := fmt.Sprintf("%032x", i+1)
+		body := []byte(strings.ReplaceAll(string(a.Body), orig, id))
+		c := running(id)
+		c.LastState, c.DueAt = parse.StateAnalysing, t0.Add(20*time.Minute)
+		early, late := c, c
+		early.StateSince, late.StateSince = t0.Add(19*time.Minute), t0.Add(19*time.Minute+30*time.Second)
+		at := c.DueAt.Add(time.Second)
+		v1 := handler.Decide(rules, handler.Input{Check: early, Answer: handler.Answer{Body: body}, Now: at})
+		v2 := handler.Decide(rules, handler.Input{Check: late, Answer: handler.Answer{Body: body}, Now: at})
+		if v1.Decision != handler.DecisionRequeued || v2.Decision != handler.DecisionRequeued {
+			t.Fatalf("decided %s and %s (%s, %s), want both requeued", v1.Decision, v2.Decision, v1.Reason, v2.Reason)
+		}
+		if v1.Next.DueAt.Equal(v2.Next.DueAt) {
+			met++
+		}
+	}
+	if met < n/3 {
+		t.Errorf("%d of %d pairs of diverged chains planned the same slot, want a third or more", met, n)
+	}
+	t.Logf("%d of %d pairs met", met, n)
 }

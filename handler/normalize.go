@@ -60,7 +60,9 @@ func Normalize(r Rules, req parse.Request, d Delivery, now time.Time) (parse.Che
 	if req.Origin == parse.OriginNotification && c.FirstCheckedAt.IsZero() {
 		c.Attempt = 1 // the fast path: one query, and a fresh chain if the job is not final after all
 	}
-	if c.FirstCheckedAt.IsZero() {
+	if c.FirstCheckedAt.IsZero() && !d.SentAt.IsZero() && now.Sub(d.SentAt) < MaxCheckAge {
+		// The trigger's send time is an anchor, not a producer's word: one that cannot be a
+		// send time (a PublishTime in seconds, an event days old) is ignored, never an error.
 		c.FirstCheckedAt = d.SentAt
 	}
 	c.Attempt = attemptOf(c)
@@ -73,7 +75,12 @@ func Normalize(r Rules, req parse.Request, d Delivery, now time.Time) (parse.Che
 			parse.ErrBadMessage, c.FirstCheckedAt.UTC().Format(time.RFC3339), now.Sub(c.FirstCheckedAt).Round(time.Hour), r.Deadline, MaxCheckAge)
 	}
 	if c.DueAt.IsZero() {
-		c.DueAt = c.FirstCheckedAt // a chain's first check is due when it starts
+		// A chain's first check is due when it starts; a later check without a due time (written
+		// by hand, or by a build before dueAt) is due now, not at the chain's start.
+		c.DueAt = c.FirstCheckedAt
+		if c.Attempt > 1 {
+			c.DueAt = now
+		}
 	}
 	for _, t := range []*time.Time{&c.StateSince, &c.FailingSince, &c.DueAt} {
 		if t.After(now) {

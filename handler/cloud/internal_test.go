@@ -42,6 +42,9 @@ func TestAClassifiedErrorKeepsItsCategoryAndTheSDKsError(t *testing.T) {
 		{`{"Code":"Some.NewCode","Message":"new","RequestId":"r5"}`, 400, handler.ErrUnknownCode},
 		{`{"Code":"Some.NewAuthCode","Message":"new","RequestId":"r6"}`, 403, handler.ErrConfig},
 		{`<html>Forbidden</html>`, 403, handler.ErrConfig},
+		// Authentication families the gateway answers with a 400 (found by the fifth review).
+		{`{"Code":"MissingSecurityToken","Message":"m","RequestId":"r7"}`, 400, handler.ErrConfig},
+		{`{"Code":"InvalidVersion","Message":"m","RequestId":"r8"}`, 400, handler.ErrConfig},
 	}
 	for _, tt := range tests {
 		err := classifyMPS(sdkerrors.NewServerError(tt.status, tt.body, ""))

@@ -145,6 +145,18 @@ var mpsCodes = map[string]error{
 	"SignatureNonceUsed":                         handler.ErrTransient,
 }
 
+// authCode reports the families of Alibaba Cloud's authentication and authorization codes beyond
+// the table (the POP gateway answers some of them with a 400): the configuration, not the job.
+func authCode(code string) bool {
+	for _, p := range []string{"Forbidden", "InvalidAccessKeyId", "InvalidSecurityToken", "MissingSecurityToken", "NoPermission",
+		"SignatureDoesNotMatch", "IncompleteSignature", "InvalidVersion", "InvalidRegionId", "UnsupportedSignatureType"} {
+		if strings.HasPrefix(code, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // classifyMPS maps an SDK error to a category. Transport errors carry the signed URL, SecurityToken
 // and Signature included, in their text: the copy returned keeps only the URL's path.
 func classifyMPS(err error) error {
@@ -168,6 +180,9 @@ func classifyMPS(err error) error {
 		}
 		if cat, ok := mpsCodes[se.ErrorCode()]; ok {
 			return classify(cat, msg, se)
+		}
+		if authCode(se.ErrorCode()) {
+			return classify(handler.ErrConfig, "MPS refused the request: "+msg, se)
 		}
 		if strings.HasPrefix(se.ErrorCode(), "Throttling") {
 			return classify(handler.ErrThrottled, msg, se)

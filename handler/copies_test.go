@@ -1,0 +1,149 @@
+package handler_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"iprodwatch/handler"
+	"iprodwatch/parse"
+)
+
+// Copies of a check and the schedule that keeps them in step (decide.go: schedule, snap, Merge;
+// normalize.go: the due time and the send-time anchor).
+
+// Two copies of a check delivered 30 s apart (at-least-once delivery) become one chain: the second
+// copy plans the slot the first one planned, they arrive together, and the delivery that holds
+// both merges them. Before slots, the copies stayed 30 s apart, and two chains, for good. The
+// queue here is drained as a trigger does: every visible message, once a second, in one batch.
+func TestCopiesDeliveredApartBecomeOneChain(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing) // never ends
+	first := t0.Add(-20 * time.Minute)
+	check := `{"v":1,"jobId":"` + job1 + `","attempt":5,"firstCheckedAt":"` + first.Format(time.RFC3339) +
+		`","dueAt":"` + t0.Format(time.RFC3339) + `","algorithm":"VideoH2V","lastState":"Analysing","stateSince":"` + first.Format(time.RFC3339) + `"}`
+	c.invoke(check)
+	c.clk.Advance(30 * time.Second)
+	c.invoke(check)
+	q := c.cloud.Clients().Queues
+	ctx := context.Background()
+	queries := 0
+	for c.clk.Now().Before(t0.Add(3 * time.Hour)) {
+		c.clk.Advance(time.Second)
+		msgs, err := q.Receive(ctx, "check", 16, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		var batch []string
+		for _, m := range msgs {
+			batch = append(batch, string(m.Body))
+			if err := q.Delete(ctx, "check", m.Receipt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range c.invoke("[" + strings.Join(batch, ",") + "]") {
+			if r.Decision == handler.DecisionRequeued {
+				queries++
+			}
+		}
+	}
+	if m := c.cloud.Messages("check"); len(m) != 1 {
+		t.Errorf("%d check messages for one job after 3 hours, want one chain", len(m))
+	}
+	t.Logf("%d queries in 3 hours", queries)
+}
+
+// A trigger's send time anchors a chain only when it can be one: a PublishTime that is not epoch
+// milliseconds (here seconds, 1970) is ignored and the chain starts now, never a dead letter.
+// (Found by the fifth review.)
+func TestASendTimeThatCannotBeOneIsIgnored(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+	payload := fmt.Sprintf(`{"TopicOwner":"1234567890123456","TopicName":"intake","MessageId":"m1","PublishTime":%d,"Message":"{\"JobId\":\"%s\"}"}`,
+		t0.Unix(), job1) // seconds, not milliseconds: 1970-01-21
+	got := c.invoke(payload)
+	if len(got) != 1 || got[0].Decision != handler.DecisionRequeued {
+		t.Errorf("records %+v: want the running job requeued, not lost to the dead-letter queue", got)
+	}
+}
+
+// The same through EventBridge, with an event time far in the past (a clock, or a replay's
+// original time).
+func TestAnEventTimeDaysOldIsIgnored(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+	payload := `[{"specversion":"1.0","id":"e1","source":"mns","type":"mns:Queue:SendMessage","time":"2000-01-01T00:00:00Z",` +
+		`"data":{"messageId":"m1","messageBody":"{\"JobId\":\"` + job1 + `\"}"}}]`
+	got := c.invoke(payload)
+	if len(got) != 1 || got[0].Decision != handler.DecisionRequeued {
+		t.Errorf("records %+v: want the running job requeued", got)
+	}
+}
+
+// A copy that arrives just before the next slot leaves that slot to the chain due there and takes
+// the one after: it is never re-queued for less than half the policy's floor.
+func TestALateCopyKeepsHalfTheFloor(t *testing.T) {
+	a, id := answer(t, "VideoH2V/analysing.json")
+	c := running(id)
+	c.DueAt = t0.Add(10 * time.Minute)
+	onTime := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: c.DueAt})
+	lateBy := onTime.Delay - 500*time.Millisecond // trigger latency
+	late := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: c.DueAt.Add(lateBy)})
+	if late.Decision != handler.DecisionRequeued {
+		t.Fatalf("decided %s", late.Decision)
+	}
+	if late.Delay < rules.Policy.Floor/2 {
+		t.Errorf("a check arriving %v late is re-queued after %v, under half the %v floor (on time: %v)",
+			lateBy, late.Delay, rules.Policy.Floor, onTime.Delay)
+	}
+}
+
+// A message without dueAt but mid-chain (re-queued by a build before dueAt, or written by hand) is
+// due now, not at its first check: the next check does not step through every slot since the chain
+// began, and a state change is never dated before the state it follows was seen.
+func TestAMidChainMessageWithoutDueAtIsDueNow(t *testing.T) {
+	a, id := answer(t, "VideoH2V/analysing.json")
+	now := t0.Add(2 * time.Hour)
+	queuingSince := t0.Add(100 * time.Minute)
+	req := parse.Request{Origin: parse.OriginCheck, Check: parse.Check{Version: 1, JobID: id, Attempt: 40, FirstCheckedAt: t0,
+		Deadline: t0.Add(24 * time.Hour), Algorithm: "VideoH2V", LastState: parse.StateQueuing, StateSince: queuingSince}}
+	c, err := handler.Normalize(rules, req, handler.Delivery{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: now})
+	if v.Next == nil {
+		t.Fatalf("decided %s", v.Decision)
+	}
+	if v.Next.StateSince.Before(queuingSince) {
+		t.Errorf("Analysing recorded since %v, before Queuing was seen (%v)", v.Next.StateSince, queuingSince)
+	}
+	if v.Next.Attempt != 41 {
+		t.Errorf("next attempt %d after one query at attempt 40", v.Next.Attempt)
+	}
+}
+
+// Of two copies of one chain past its deadline, Merge keeps the healthy one, not the one with the
+// higher attempt (attempts count retries): kept, the failing copy would time out on one throttled
+// answer a job that has ended.
+func TestMergeKeepsTheHealthyCopy(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateSuccess)
+	c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
+	first := t0.Add(-24*time.Hour - 20*time.Minute)
+	base := `"v":1,"jobId":"` + job1 + `","firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing","stateSince":"` + first.Format(time.RFC3339) + `"`
+	healthy := `{` + base + `,"attempt":300,"dueAt":"` + t0.Add(-time.Second).Format(time.RFC3339) + `"}`
+	failing := `{` + base + `,"attempt":305,"failures":4,"failingSince":"` + t0.Add(-15*time.Minute).Format(time.RFC3339) +
+		`","dueAt":"` + t0.Add(-16*time.Minute).Format(time.RFC3339) + `"}`
+	c.invoke("[" + healthy + "," + failing + "]")
+	for _, e := range c.cloud.Published("events") {
+		if e.Tag == string(parse.OutcomeTimedOut) {
+			t.Errorf("published a timed-out event for a job that succeeded: the merged healthy copy would have retried")
+		}
+	}
+}
