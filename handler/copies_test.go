@@ -147,3 +147,24 @@ func TestMergeKeepsTheHealthyCopy(t *testing.T) {
 		}
 	}
 }
+
+// In pull mode two messages of one job (a submitter that sent twice) received together are one
+// chain: the copy is deleted, the other checked and kept; nothing is lost, since the one kept
+// stays on the queue until its job's event is published.
+func TestPullDeletesACopyReceivedBesideItsChain(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+	q := c.cloud.Clients().Queues
+	for range 2 {
+		if err := q.Send(context.Background(), "check", []byte(`{"JobId":"`+job1+`"}`), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := c.invoke(sweep)
+	if len(got) != 2 || got[0].Decision != handler.DecisionMerged || got[1].Decision != handler.DecisionRequeued {
+		t.Errorf("sweep: %+v, want one copy merged and one chain requeued", got)
+	}
+	if m := c.cloud.Messages("check"); len(m) != 1 {
+		t.Errorf("%d messages for one job, want 1", len(m))
+	}
+}

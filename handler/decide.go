@@ -214,7 +214,7 @@ func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration)
 // all. Without this each copy would be a chain of its
 // own, and chains would multiply. Checks with different callbacks are all worked (each must be
 // reported).
-func Merge(msgs []parse.Message) (kept []parse.Message, copies []Verdict) {
+func Merge(msgs []parse.Message) (kept, copies []parse.Message) {
 	type key struct{ job, callback string }
 	keyOf := func(m parse.Message) key { return key{m.Request.Check.JobID, string(m.Request.Check.Callback)} }
 	// better reports whether a is the one to keep rather than b: a check message before a
@@ -245,14 +245,19 @@ func Merge(msgs []parse.Message) (kept []parse.Message, copies []Verdict) {
 	kept = msgs[:0:0]
 	for i, m := range msgs {
 		if m.Err == nil && best[keyOf(m)] != i {
-			c := m.Request.Check
-			c.Attempt = attemptOf(c)
-			copies = append(copies, Verdict{Decision: DecisionMerged, Check: c, Reason: "another check of this job in this delivery"})
+			copies = append(copies, m)
 			continue
 		}
 		kept = append(kept, m)
 	}
 	return kept, copies
+}
+
+// Merged is the verdict on a copy Merge set aside.
+func Merged(m parse.Message) Verdict {
+	c := m.Request.Check
+	c.Attempt = attemptOf(c)
+	return Verdict{Decision: DecisionMerged, Check: c, Reason: "another check of this job in this delivery"}
 }
 
 // Overtaken is the verdict on a pull mode check whose message was received again while it ran (its

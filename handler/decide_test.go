@@ -340,8 +340,8 @@ func TestCopiesInOneDeliveryAreMerged(t *testing.T) {
 		{JobID: job2, Decision: handler.DecisionMerged, Attempt: 7, Reason: why},
 		{JobID: job2, Decision: handler.DecisionMerged, Attempt: 7, Reason: why}}
 	var got []handler.Record
-	for _, v := range copies {
-		got = append(got, v.Record())
+	for _, m := range copies {
+		got = append(got, handler.Merged(m).Record())
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("merged (-want +got):\n%s", diff)

@@ -55,8 +55,26 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 			return nil
 		}
 		taken += len(msgs)
-		if err := inv.each(ctx, len(msgs), func(ctx context.Context, i int) error {
-			return inv.pullOne(ctx, cl, msgs[i])
+		// Two messages of one job (a submitter that sent twice) are one chain: the copy is
+		// deleted, which loses nothing, since the one kept stays on the queue until its job's
+		// event is published.
+		byID := map[string]Received{}
+		decoded := make([]parse.Message, len(msgs))
+		for i, r := range msgs {
+			req, err := parse.DecodeCheck(r.Body)
+			decoded[i], byID[r.ID] = parse.Message{ID: r.ID, Body: r.Body, Request: req, Err: err}, r
+		}
+		kept, copies := Merge(decoded)
+		if err := inv.each(ctx, len(kept)+len(copies), func(ctx context.Context, i int) error {
+			if i < len(kept) {
+				return inv.pullOne(ctx, cl, kept[i], byID[kept[i].ID])
+			}
+			m := copies[i-len(kept)]
+			if err := inv.retry(ctx, "delete", func() error { return cl.Queues.Delete(ctx, h.cfg.CheckQueue, byID[m.ID].Receipt) }); err != nil {
+				return err
+			}
+			inv.record(Merged(m).Record(), "messageId", m.ID)
+			return nil
 		}); err != nil {
 			return err
 		}
@@ -64,15 +82,13 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 	return nil
 }
 
-// pullOne decides one received message and settles it.
-func (inv *invocation) pullOne(ctx context.Context, cl *Clients, r Received) error {
-	req, err := parse.DecodeCheck(r.Body)
-	m := parse.Message{ID: r.ID, Body: r.Body, Request: req, Err: err}
-	if err != nil {
-		return inv.carryOutPull(ctx, cl, m, r.Receipt, Rejected(err))
+// pullOne decides one received message, m decoded from r, and settles it.
+func (inv *invocation) pullOne(ctx context.Context, cl *Clients, m parse.Message, r Received) error {
+	if m.Err != nil {
+		return inv.carryOutPull(ctx, cl, m, r.Receipt, Rejected(m.Err))
 	}
 	d := Delivery{Pull: true, DequeueCount: r.DequeueCount, EnqueuedAt: r.EnqueuedAt, FirstDequeueAt: r.FirstDequeueAt}
-	return inv.carryOutPull(ctx, cl, m, r.Receipt, inv.check(ctx, cl, req, d))
+	return inv.carryOutPull(ctx, cl, m, r.Receipt, inv.check(ctx, cl, m.Request, d))
 }
 
 // claimFor is the least a claim hides the received message for; without an invocation deadline

@@ -12,8 +12,8 @@ import (
 // failing means the trigger must deliver the payload again.
 func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Message) error {
 	msgs, copies := Merge(all)
-	for _, v := range copies {
-		inv.record(v.Record())
+	for _, m := range copies {
+		inv.record(Merged(m).Record())
 	}
 	return inv.each(ctx, len(msgs), func(ctx context.Context, i int) error {
 		m := msgs[i]
