@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -60,12 +59,7 @@ func TestPullClaimsForTheRestOfTheInvocation(t *testing.T) {
 		cl.Queues = slowSendQueues{Queues: cl.Queues, c: c, slow: &slow}
 	})
 	c.cloud.SetJob(job1, "ImageH2V", parse.StateAnalysing)
-	c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
-	first := t0.Add(-24*time.Hour - 35*time.Minute)
-	body := `{"v":1,"jobId":"` + job1 + `","firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing"}`
-	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(body), 0); err != nil {
-		t.Fatal(err)
-	}
+	c.sendLateCheck()
 	slow = 61 * time.Second
 	got := c.invoke(sweep)
 	if len(got) != 1 || got[0].Decision != handler.DecisionRetried {

@@ -149,12 +149,7 @@ func TestPullDefersARunningJobAndDeletesAFinishedOne(t *testing.T) {
 func TestPullDoesNotTimeALateCheckOutOnOneFailure(t *testing.T) {
 	c := newCore(t)
 	c.cloud.SetJob(job1, "ImageH2V", parse.StateSuccess)
-	c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
-	first := t0.Add(-24*time.Hour - 35*time.Minute)
-	body := `{"v":1,"jobId":"` + job1 + `","firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing"}`
-	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(body), 0); err != nil {
-		t.Fatal(err)
-	}
+	c.sendLateCheck()
 	const timer = `{"triggerTime":"2026-11-25T12:00:00Z","triggerName":"sweep","payload":"{}"}`
 	if got := c.invoke(timer); len(got) != 1 || got[0].Decision != handler.DecisionRetried {
 		t.Fatalf("first sweep: %+v, want one retried check", got)
@@ -195,12 +190,7 @@ func TestPullReplacesOnlyAMessageItStillHolds(t *testing.T) {
 		cl.Jobs = slowJobs{Jobs: cl.Jobs, c: c, slow: slow}
 	})
 	c.cloud.SetJob(job1, "ImageH2V", parse.StateAnalysing)
-	c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
-	first := t0.Add(-24*time.Hour - 35*time.Minute)
-	body := `{"v":1,"jobId":"` + job1 + `","firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing"}`
-	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(body), 0); err != nil {
-		t.Fatal(err)
-	}
+	c.sendLateCheck()
 	got := c.invoke(sweep)
 	if len(got) != 1 || got[0].Decision != handler.DecisionMerged {
 		t.Errorf("sweep: %+v, want the check merged into the chain of whoever holds the message now", got)
@@ -216,5 +206,17 @@ func TestPullReplacesOnlyAMessageItStillHolds(t *testing.T) {
 	}
 	if ev := c.cloud.Published("events"); len(ev) != 1 || ev[0].Tag != "succeeded" {
 		t.Errorf("published %+v, want the one succeeded event", ev)
+	}
+}
+
+// sendLateCheck puts on the check queue a check of job1 that comes 35 minutes past its deadline,
+// whose next query is throttled once: in pull mode, a Replace.
+func (c *core) sendLateCheck() {
+	c.t.Helper()
+	c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
+	first := t0.Add(-24*time.Hour - 35*time.Minute)
+	body := `{"v":1,"jobId":"` + job1 + `","firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing"}`
+	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(body), 0); err != nil {
+		c.t.Fatal(err)
 	}
 }

@@ -227,34 +227,27 @@ func (s smallTopic) Limits(context.Context, string) (handler.Limits, error) {
 
 // An event refused by a 4 KiB topic whose limit could not be read is refitted in steps (half the
 // size each time), not straight to 1,024 bytes: a failed job's compact event of some 2 KiB fits the
-// topic, though not 1,024 bytes, and is published rather than dead-lettered.
-func TestARefusedEventIsRefittedInSteps(t *testing.T) {
-	c := newCoreWith(t, nil, func(c *core, cl *handler.Clients) { cl.Topics = smallTopic{Topics: cl.Topics, max: 4096} })
-	msg := strings.Repeat("e", 6000)
-	ans := `{"RequestId":"r","JobId":"` + job1 + `","FunctionName":"ImageH2V","State":"Fail",` +
-		`"Input":"oss://bucket.oss-cn-shanghai.aliyuncs.com/in.mp4","Output":"oss://bucket.oss-cn-shanghai.aliyuncs.com/out.mp4",` +
-		`"UserData":null,"JobParams":"","Result":"{\"Code\":\"InternalError\",\"Message\":\"` + msg + `\"}"}`
-	c.cloud.SetAnswer(job1, []byte(ans))
-	got := c.invoke(`{"JobId":"` + job1 + `"}`)
-	if len(got) != 1 || got[0].Decision != handler.DecisionPublished {
-		t.Errorf("records %+v, want the failed job's event published (compact) on the 4 KiB topic", got)
-	}
-	if ev := c.cloud.Published("events"); len(ev) != 1 {
-		t.Errorf("%d events published, want 1", len(ev))
-	}
-}
-
-// The same event on a 4 KiB topic whose limit is read is fitted to it at once.
-func TestAnEventIsFittedToTheTopicLimitRead(t *testing.T) {
-	c := newCoreWith(t, nil, func(c *core, cl *handler.Clients) { cl.Topics = readTopic{smallTopic{Topics: cl.Topics, max: 4096}} })
-	msg := strings.Repeat("e", 6000)
-	ans := `{"RequestId":"r","JobId":"` + job1 + `","FunctionName":"ImageH2V","State":"Fail",` +
-		`"Input":"oss://bucket.oss-cn-shanghai.aliyuncs.com/in.mp4","Output":"oss://bucket.oss-cn-shanghai.aliyuncs.com/out.mp4",` +
-		`"UserData":null,"JobParams":"","Result":"{\"Code\":\"InternalError\",\"Message\":\"` + msg + `\"}"}`
-	c.cloud.SetAnswer(job1, []byte(ans))
-	got := c.invoke(`{"JobId":"` + job1 + `"}`)
-	if len(got) != 1 || got[0].Decision != handler.DecisionPublished {
-		t.Errorf("records %+v", got)
+// topic, though not 1,024 bytes, and is published rather than dead-lettered. Where the limit is
+// read, the event is fitted to it at once.
+func TestAnEventIsFittedToASmallTopic(t *testing.T) {
+	for name, topic := range map[string]func(handler.Topics) handler.Topics{
+		"limit not read, refitted in steps": func(tp handler.Topics) handler.Topics { return smallTopic{Topics: tp, max: 4096} },
+		"limit read":                        func(tp handler.Topics) handler.Topics { return readTopic{smallTopic{Topics: tp, max: 4096}} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newCoreWith(t, nil, func(c *core, cl *handler.Clients) { cl.Topics = topic(cl.Topics) })
+			ans := `{"RequestId":"r","JobId":"` + job1 + `","FunctionName":"ImageH2V","State":"Fail",` +
+				`"Input":"oss://bucket.oss-cn-shanghai.aliyuncs.com/in.mp4","Output":"oss://bucket.oss-cn-shanghai.aliyuncs.com/out.mp4",` +
+				`"UserData":null,"JobParams":"","Result":"{\"Code\":\"InternalError\",\"Message\":\"` + strings.Repeat("e", 6000) + `\"}"}`
+			c.cloud.SetAnswer(job1, []byte(ans))
+			got := c.invoke(`{"JobId":"` + job1 + `"}`)
+			if len(got) != 1 || got[0].Decision != handler.DecisionPublished {
+				t.Errorf("records %+v, want the failed job's event published (compact) on the 4 KiB topic", got)
+			}
+			if ev := c.cloud.Published("events"); len(ev) != 1 {
+				t.Errorf("%d events published, want 1", len(ev))
+			}
+		})
 	}
 }
 
