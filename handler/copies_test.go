@@ -168,3 +168,96 @@ func TestPullDeletesACopyReceivedBesideItsChain(t *testing.T) {
 		t.Errorf("%d messages for one job, want 1", len(m))
 	}
 }
+
+// Pull mode, a submitter that sent twice: a copy Normalize refuses (a producer clock far behind) is
+// never the one kept, so the healthy copy is not deleted beside a dead letter and the job is
+// reported. (Found by the sixth review, as the next four.)
+func TestPullNeverDeletesTheCopyOfADeadLetter(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+	sendCheck(t, c, `{"v":1,"jobId":"`+job1+`","firstCheckedAt":"2020-01-01T00:00:00Z"}`) // bad clock
+	sendCheck(t, c, `{"JobId":"`+job1+`"}`)                                               // healthy
+	c.invoke(sweep)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateSuccess)
+	for range 20 {
+		c.clk.Advance(time.Minute)
+		c.invoke(sweep)
+	}
+	if ev := c.cloud.Published("events"); len(ev) == 0 {
+		t.Errorf("no event for a job that succeeded: the healthy copy was deleted, the one kept went to the dead-letter queue (%d dead letters, %d checks left)",
+			len(c.cloud.Messages("dlq")), len(c.cloud.Messages("check")))
+	}
+}
+
+// Of two messages of one job with different deadlines, Merge keeps the later deadline: kept, the
+// earlier would report timed out (at 2 min) a job that succeeds at 5 min.
+func TestMergeKeepsTheLaterDeadline(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+	sendCheck(t, c, `{"v":1,"jobId":"`+job1+`","deadline":"`+t0.Add(2*time.Minute).Format(time.RFC3339)+`"}`)
+	sendCheck(t, c, `{"JobId":"`+job1+`"}`)
+	c.invoke(sweep)
+	for i := range 15 {
+		c.clk.Advance(time.Minute)
+		if i == 4 {
+			c.cloud.SetJob(job1, "VideoH2V", parse.StateSuccess)
+		}
+		c.invoke(sweep)
+	}
+	var tags []string
+	for _, e := range c.cloud.Published("events") {
+		tags = append(tags, e.Tag)
+	}
+	if len(tags) != 1 || tags[0] != string(parse.OutcomeSucceeded) {
+		t.Errorf("events %v: want the succeeded event the copy without a deadline would have published", tags)
+	}
+}
+
+// A last slot at the deadline less than half the floor ahead is kept, and counted once.
+func TestTheDeadlineSlotIsOneAttempt(t *testing.T) {
+	a, id := answer(t, "VideoH2V/analysing.json")
+	c := running(id)
+	now := t0.Add(23*time.Hour + 59*time.Minute + 58*time.Second) // 2 s before the deadline
+	c.DueAt = now
+	v := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: now})
+	if v.Next == nil {
+		t.Fatalf("decided %s", v.Decision)
+	}
+	if !v.Next.DueAt.Equal(c.Deadline) {
+		t.Errorf("next slot %v, want the deadline %v", v.Next.DueAt, c.Deadline)
+	}
+	if v.Next.Attempt != c.Attempt+1 {
+		t.Errorf("next attempt %d after one query at attempt %d: no slot was skipped", v.Next.Attempt, c.Attempt)
+	}
+}
+
+// An EventBridge event time further back than the deadline (a replay's original time, a skewed
+// clock) is no anchor: the chain starts now, and the running job is not timed out on its first
+// query.
+func TestAnEventTimeOlderThanTheDeadlineIsIgnored(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+	payload := `[{"specversion":"1.0","id":"e1","source":"mns","type":"mns:Queue:SendMessage","time":"` + t0.Add(-48*time.Hour).Format(time.RFC3339) + `",` +
+		`"data":{"messageId":"m1","messageBody":"{\"JobId\":\"` + job1 + `\"}"}}]`
+	got := c.invoke(payload)
+	if len(got) != 1 || got[0].Decision != handler.DecisionRequeued {
+		t.Errorf("records %+v: want the running job requeued, not timed out on its first query", got)
+	}
+}
+
+// Push mode likewise: the healthy copy is checked, the one Normalize refuses dead-lettered.
+func TestPushNeverMergesIntoADeadLetter(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+	c.invoke(`[{"v":1,"jobId":"` + job1 + `","firstCheckedAt":"2020-01-01T00:00:00Z"},{"JobId":"` + job1 + `"}]`)
+	if m := c.cloud.Messages("check"); len(m) != 1 {
+		t.Errorf("%d check messages, want the healthy copy's chain (%d dead letters)", len(m), len(c.cloud.Messages("dlq")))
+	}
+}
+
+func sendCheck(t *testing.T, c *core, body string) {
+	t.Helper()
+	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(body), 0); err != nil {
+		t.Fatal(err)
+	}
+}

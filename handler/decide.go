@@ -193,8 +193,8 @@ func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration)
 		}
 		// A slot less than half the policy's floor ahead (a copy that comes just before it)
 		// is left to the chain that is due there; this one takes the next.
-		if due = at; due.After(in.Now.Add(r.Policy.Floor / 2)) {
-			break
+		if due = at; due.After(in.Now.Add(r.Policy.Floor/2)) || due.Equal(next.Deadline) {
+			break // the deadline's slot is always taken: the last query goes there
 		}
 		if step == maxSteps {
 			due = in.Now.Add(r.Policy.Delay(next, in.Now, r.slotDraw(next.JobID, in.Now)))
@@ -209,42 +209,57 @@ func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration)
 // Merge keeps one check per job of a delivery and merges the others, each with its merged verdict:
 // at-least-once delivery and redelivered batches make copies, and copies arrive together (see
 // Rules.schedule); the fast path's notification and the polling chain of the same job meet too.
-// The check kept is a check message before a notification, then the healthiest (fewest failures
-// running), then the most advanced (the later slot, the higher attempt), so one query serves them
-// all. Without this each copy would be a chain of its
+// The check kept is a check message before a notification, then the one with the later deadline,
+// then the healthiest (fewest failures running), then the most advanced (the later slot, the higher
+// attempt), so one query serves them all. Without this each copy would be a chain of its
 // own, and chains would multiply. Checks with different callbacks are all worked (each must be
 // reported).
-func Merge(msgs []parse.Message) (kept, copies []parse.Message) {
+//
+// norm is Normalize for the delivery: a message it refuses is never kept over a copy (it will be
+// dead-lettered, and the copy would have been acknowledged with it), and the checks are compared
+// as Decide will work on them.
+func Merge(msgs []parse.Message, norm func(parse.Message) (parse.Check, error)) (kept, copies []parse.Message) {
 	type key struct{ job, callback string }
 	keyOf := func(m parse.Message) key { return key{m.Request.Check.JobID, string(m.Request.Check.Callback)} }
-	// better reports whether a is the one to keep rather than b: a check message before a
-	// notification (which carries no deadline nor history), then the fewer failures running (a
-	// copy that keeps failing past the deadline would time out a job its healthy copy finds
-	// ended), then the later slot, then the higher attempt.
-	better := func(a, b parse.Message) bool {
-		ca, cb := a.Request.Check, b.Request.Check
-		switch na, nb := a.Request.Origin == parse.OriginNotification, b.Request.Origin == parse.OriginNotification; {
+	checks := make([]parse.Check, len(msgs))
+	valid := make([]bool, len(msgs))
+	for i, m := range msgs {
+		if m.Err == nil {
+			c, err := norm(m)
+			checks[i], valid[i] = c, err == nil
+		}
+	}
+	// better reports whether msgs[i] is the one to keep rather than msgs[j]: a check message before
+	// a notification (which carries no deadline nor history), then the later deadline (a copy
+	// that asked for an earlier one would report timed out a job the other goes on watching), then
+	// the fewer failures running (a copy that keeps failing past the deadline would time out a job
+	// its healthy copy finds ended), then the later slot, then the higher attempt.
+	better := func(i, j int) bool {
+		a, b := checks[i], checks[j]
+		switch na, nb := msgs[i].Request.Origin == parse.OriginNotification, msgs[j].Request.Origin == parse.OriginNotification; {
 		case na != nb:
 			return nb
-		case ca.Failures != cb.Failures:
-			return ca.Failures < cb.Failures
-		case !ca.DueAt.Equal(cb.DueAt):
-			return ca.DueAt.After(cb.DueAt)
+		case !a.Deadline.Equal(b.Deadline):
+			return a.Deadline.After(b.Deadline)
+		case a.Failures != b.Failures:
+			return a.Failures < b.Failures
+		case !a.DueAt.Equal(b.DueAt):
+			return a.DueAt.After(b.DueAt)
 		}
-		return attemptOf(ca) > attemptOf(cb)
+		return a.Attempt > b.Attempt
 	}
 	best := map[key]int{} // the index of the message kept
 	for i, m := range msgs {
-		if m.Err != nil {
+		if !valid[i] {
 			continue
 		}
-		if j, ok := best[keyOf(m)]; !ok || better(m, msgs[j]) {
+		if j, ok := best[keyOf(m)]; !ok || better(i, j) {
 			best[keyOf(m)] = i
 		}
 	}
 	kept = msgs[:0:0]
 	for i, m := range msgs {
-		if m.Err == nil && best[keyOf(m)] != i {
+		if valid[i] && best[keyOf(m)] != i {
 			copies = append(copies, m)
 			continue
 		}

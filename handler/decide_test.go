@@ -324,7 +324,10 @@ func TestCopiesInOneDeliveryAreMerged(t *testing.T) {
 	later := msg("5", `{"v":1,"jobId":"`+job2+`","attempt":7}`, parse.OriginCheck, parse.Check{JobID: job2, Attempt: 7})
 	notified := msg("6", `{"JobId":"`+job2+`","State":"Success"}`, parse.OriginNotification, parse.Check{JobID: job2, Attempt: 7})
 	callback := msg("7", `{"v":1,"jobId":"`+job1+`","callback":{}}`, parse.OriginCheck, parse.Check{JobID: job1, Attempt: 9, Callback: json.RawMessage(`{}`)})
-	kept, copies := handler.Merge([]parse.Message{a, b, bad, copyOfA, notified, bad, later, later, callback})
+	norm := func(m parse.Message) (parse.Check, error) {
+		return handler.Normalize(rules, m.Request, handler.Delivery{}, t0)
+	}
+	kept, copies := handler.Merge([]parse.Message{a, b, bad, copyOfA, notified, bad, later, later, callback}, norm)
 	var ids []string
 	for _, m := range kept {
 		ids = append(ids, m.ID)

@@ -60,9 +60,10 @@ func Normalize(r Rules, req parse.Request, d Delivery, now time.Time) (parse.Che
 	if req.Origin == parse.OriginNotification && c.FirstCheckedAt.IsZero() {
 		c.Attempt = 1 // the fast path: one query, and a fresh chain if the job is not final after all
 	}
-	if c.FirstCheckedAt.IsZero() && !d.SentAt.IsZero() && now.Sub(d.SentAt) < MaxCheckAge {
+	if c.FirstCheckedAt.IsZero() && !d.SentAt.IsZero() && now.Sub(d.SentAt) < r.Deadline {
 		// The trigger's send time is an anchor, not a producer's word: one that cannot be a
-		// send time (a PublishTime in seconds, an event days old) is ignored, never an error.
+		// send time (a PublishTime in seconds) or is further back than the deadline (a replayed
+		// event, a skewed clock) is ignored, never an error nor an instant time-out.
 		c.FirstCheckedAt = d.SentAt
 	}
 	c.Attempt = attemptOf(c)

@@ -64,7 +64,11 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 			req, err := parse.DecodeCheck(r.Body)
 			decoded[i], byID[r.ID] = parse.Message{ID: r.ID, Body: r.Body, Request: req, Err: err}, r
 		}
-		kept, copies := Merge(decoded)
+		now := h.clock.Now()
+		kept, copies := Merge(decoded, func(m parse.Message) (parse.Check, error) {
+			r := byID[m.ID]
+			return Normalize(inv.rules, m.Request, Delivery{Pull: true, DequeueCount: r.DequeueCount, EnqueuedAt: r.EnqueuedAt, FirstDequeueAt: r.FirstDequeueAt}, now)
+		})
 		if err := inv.each(ctx, len(kept)+len(copies), func(ctx context.Context, i int) error {
 			if i < len(kept) {
 				return inv.pullOne(ctx, cl, kept[i], byID[kept[i].ID])

@@ -11,7 +11,10 @@ import (
 // back on the check queue as a new message. It fails when a configuration fault or a send that kept
 // failing means the trigger must deliver the payload again.
 func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Message) error {
-	msgs, copies := Merge(all)
+	now := inv.h.clock.Now()
+	msgs, copies := Merge(all, func(m parse.Message) (parse.Check, error) {
+		return Normalize(inv.rules, m.Request, Delivery{SentAt: m.SentAt}, now)
+	})
 	for _, m := range copies {
 		inv.record(Merged(m).Record())
 	}
