@@ -437,12 +437,10 @@ func (r Rules) params(c parse.Check, now time.Time) parse.Params {
 	}
 }
 
-// draw is the jitter of check c: uniform in [0, 1), but a function of the job, the attempt and the
-// failures, not of a random source. Copies of one check (a delivery repeated by the trigger, a batch
-// redelivered after a failed invocation) are therefore re-queued with the same delay by whichever
-// instance handles them, stay in step, and arrive together, where the handler merges them (merged);
-// with random jitter each copy would start a chain of its own, and chains would multiply with every
-// repeated delivery. Different jobs still spread out.
+// draw is the jitter of a retry's backoff for check c: uniform in [0, 1), but a function of the
+// job, the attempt and the failures, not of a random source, so that copies of one failing check
+// back off alike on whichever instance handles them. Different jobs still spread out. (A running
+// job's next slot is drawn by slotDraw.)
 func (r Rules) draw(c parse.Check) float64 {
 	f := fnv.New64a()
 	fmt.Fprintf(f, "%d/%s/%d/%d", r.Salt, c.JobID, c.Attempt, c.Failures)

@@ -561,3 +561,27 @@ func TestChainsThatDivergedMeetAgainOnTheGrid(t *testing.T) {
 	}
 	t.Logf("%d of %d pairs met", met, n)
 }
+
+// BenchmarkDecide is one decision on a running job's answer: on time, and for a copy that comes an
+// hour behind its slot (the schedule steps through the slots it missed).
+func BenchmarkDecide(b *testing.B) {
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "mps", "VideoH2V", "analysing.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var id struct{ JobId string }
+	_ = json.Unmarshal(body, &id)
+	c := running(id.JobId)
+	c.DueAt = t0.Add(2 * time.Hour)
+	for name, late := range map[string]time.Duration{"on time": time.Second, "an hour late": time.Hour} {
+		b.Run(name, func(b *testing.B) {
+			in := handler.Input{Check: c, Answer: handler.Answer{Body: body}, Now: c.DueAt.Add(late)}
+			b.ReportAllocs()
+			for b.Loop() {
+				if v := handler.Decide(rules, in); v.Decision != handler.DecisionRequeued {
+					b.Fatal(v.Decision)
+				}
+			}
+		})
+	}
+}

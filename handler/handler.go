@@ -60,7 +60,7 @@ func WithWallClock(fn func() time.Time) Option { return func(h *Handler) { h.wal
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
 // WithSalt salts the policy's jitter (default 0). Every instance of a deployment must use the
-// same salt, so that copies of a check agree on their delay (see Rules.draw).
+// same salt, so that copies of a check agree on their next slot (see Rules.schedule).
 func WithSalt(salt uint64) Option { return func(h *Handler) { h.salt = salt } }
 
 // WithObserver hands every decision record to fn as it is made, beside the log: the demo and the

@@ -7,8 +7,8 @@ import (
 )
 
 // MinMessage is the smallest MaximumMessageSize MNS lets a queue or topic have (1,024 bytes): the
-// size a body is refitted to when a send is refused as too large, and the dead-letter queue's
-// until its own limit has been read.
+// least a refused body is refitted to, and the dead-letter queue's size until its own limit has
+// been read.
 const MinMessage = 1 << 10
 
 // limitsTTL is how long an instance trusts the sizes it read: a queue's MaximumMessageSize can be
@@ -27,7 +27,8 @@ const (
 type messageSizes struct{ check, deadLetter, event int }
 
 // fallbackSizes stand where a limit has not been read. The check queue and the topic are taken
-// at MNS's largest: a send they refuse is refitted to MinMessage and sent again (Rules.Refitted).
+// at MNS's largest: a send they refuse is refitted, halving down to MinMessage, and sent again
+// (deliver, Rules.Refitted).
 // The dead-letter queue is taken at MNS's smallest: a dead letter is the end of the line, and one
 // refused would fail its whole batch.
 func fallbackSizes() messageSizes {
