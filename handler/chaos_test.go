@@ -283,7 +283,9 @@ func runChaos(t *testing.T, o chaosOptions) chaosReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	push, err := triggertest.NewTopicPush(w.MNS, handlertest.IntakeTopic, deliver(topicFn), triggertest.WithClock(clk), triggertest.WithSeed(int64(seed)))
+	// The topic trigger as s.yaml configures it: JSON.
+	push, err := triggertest.NewTopicPush(w.MNS, handlertest.IntakeTopic, deliver(topicFn), triggertest.WithClock(clk), triggertest.WithSeed(int64(seed)),
+		triggertest.WithNotifyContentFormat(triggertest.FormatJSON))
 	if err != nil {
 		t.Fatal(err)
 	}

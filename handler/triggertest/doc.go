@@ -14,7 +14,8 @@
 //     the batch's events to the dead-letter queue (through the SDK) or drops them, and NONE
 //     blocks the stream on that batch, which keeps being retried.
 //   - TopicPush (NewTopicPush): hooks mnstest's OnPublish, filters on filterTag, formats JSON
-//     (PublishTime an integer of epoch ms, MessageMD5 upper-case hex) or STREAM (the raw body),
+//     (PublishTime an integer of epoch ms, MessageMD5 upper-case hex) or STREAM (the raw body; the
+//     default, as in the FC 3.0 API),
 //     and delivers from its own loop, never inside the hook; a failed push is retried per the
 //     notifyStrategy, then dropped.
 //   - Timer (NewTimer): fires {"triggerTime","triggerName","payload"} at an "@every" or

@@ -64,7 +64,7 @@ func defaultConfig(trigger string) config {
 		retry:        BackoffRetry,
 		// FC's asyncInvokeConfig.maxAsyncRetryAttempts default.
 		maxAsyncRetry: 3,
-		format:        FormatJSON,
+		format:        FormatStream, // the FC 3.0 API's default (MNSTopicTriggerConfig)
 	}
 }
 
@@ -141,8 +141,9 @@ func WithDeadLetterQueue(q ali_mns.AliMNSQueue) Option { return func(o *config) 
 // WithPublishAddr sets aliyunpublishaddr (queue source). Default "127.0.0.1".
 func WithPublishAddr(addr string) Option { return func(o *config) { o.publishAddr = addr } }
 
-// WithNotifyContentFormat is the topic trigger's notifyContentFormat (topic push): FormatJSON
-// (default) or FormatStream.
+// WithNotifyContentFormat is the topic trigger's notifyContentFormat (topic push): FormatJSON or
+// FormatStream (the default, as in the FC 3.0 API's MNSTopicTriggerConfig: "The default format is
+// STREAM").
 func WithNotifyContentFormat(f NotifyContentFormat) Option {
 	return func(o *config) { o.format = f }
 }

@@ -209,8 +209,13 @@ func (s *QueueSource) delete(msgs []ali_mns.MessageReceiveResponse) ([]ali_mns.M
 	}
 	s.awaitReceive()
 	resp, err := s.q.BatchDeleteMessage(handles...)
-	if err != nil {
+	// A partial failure is ERR_MNS_BATCH_OP_FAIL with the failed handles in resp: the others are
+	// deleted, and dropping the batch then would lose them.
+	if err != nil && !ali_mns.ERR_MNS_BATCH_OP_FAIL.IsEqual(err) {
 		return nil, fmt.Errorf("triggertest: delete from queue %q: %w", s.q.Name(), err)
+	}
+	if err != nil && len(resp.FailedMessages) == 0 {
+		return nil, fmt.Errorf("triggertest: delete from queue %q failed without saying for which handles: %w", s.q.Name(), err)
 	}
 	failed := map[string]bool{}
 	for _, f := range resp.FailedMessages {

@@ -469,3 +469,40 @@ func TestInvocationFromCarriesTheRetryCount(t *testing.T) {
 		t.Errorf("RetryCount seen by the function (-want +got):\n%s", diff)
 	}
 }
+
+// A BatchDeleteMessage that fails for some handles only (the SDK reports ERR_MNS_BATCH_OP_FAIL with
+// the failed ones) keeps the ones it deleted: they are gone from the queue and must be delivered;
+// the failed one stays and comes back after its visibility timeout, as from the cloud's consumer.
+func TestQueueSourceDeliversWhatAPartlyFailedDeleteDeleted(t *testing.T) {
+	c := newCloud(t)
+	q := c.queue(t, "iprod-check")
+	c.send(t, q, bodyJob, bodyCheck)
+	other := ali_mns.NewMNSQueue("iprod-check", c.client)
+	respCh, errCh := make(chan ali_mns.BatchMessageReceiveResponse, 1), make(chan error, 1)
+	other.BatchReceiveMessage(respCh, errCh, 2)
+	var msgs []ali_mns.MessageReceiveResponse
+	select {
+	case r := <-respCh:
+		msgs = r.Messages
+	case err := <-errCh:
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("received %d messages, want 2", len(msgs))
+	}
+	// The first message's handle is replaced: deleting with the old one fails.
+	if _, err := other.ChangeMessageVisibility(msgs[0].ReceiptHandle, 60); err != nil {
+		t.Fatal(err)
+	}
+	src := newSource(t, c, q, (&sink{}).fn, WithBase64Decode(false))
+	kept, err := src.delete(msgs)
+	if err != nil {
+		t.Fatalf("delete = %v: a partly failed delete dropped the batch, the deleted message with it", err)
+	}
+	if len(kept) != 1 || kept[0].MessageId != msgs[1].MessageId {
+		t.Errorf("kept %d messages, want the one deleted (%s)", len(kept), msgs[1].MessageId)
+	}
+	if left := c.srv.Messages("iprod-check"); len(left) != 1 || left[0].ID != msgs[0].MessageId {
+		t.Errorf("queue holds %+v, want the message whose delete failed", left)
+	}
+}

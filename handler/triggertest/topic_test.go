@@ -69,7 +69,7 @@ func TestTopicPushFilterTag(t *testing.T) {
 func TestTopicPushJSONCarriesThePublishedMessage(t *testing.T) {
 	c := newCloud(t)
 	s := &sink{}
-	p := newTopicPush(t, c, "iprod-intake", s.fn, WithAccount(testAccount))
+	p := newTopicPush(t, c, "iprod-intake", s.fn, WithAccount(testAccount), WithNotifyContentFormat(FormatJSON))
 	c.advance(789 * time.Millisecond)
 	id := publish(t, c, "iprod-intake", bodyCheck, "")
 	mustRun(t, p)
@@ -197,5 +197,18 @@ func TestNewTopicPushRefusesWhatTheCloudRefuses(t *testing.T) {
 				t.Errorf("err = %v, want ErrInvalidConfig", err)
 			}
 		})
+	}
+}
+
+// Without a notifyContentFormat the topic trigger pushes STREAM, the bare body, as the FC 3.0 API
+// documents ("The default format is STREAM", MNSTopicTriggerConfig).
+func TestTopicPushDefaultsToStream(t *testing.T) {
+	c := newCloud(t)
+	s := &sink{}
+	p := newTopicPush(t, c, "iprod-intake", s.fn, WithAccount(testAccount))
+	publish(t, c, "iprod-intake", bodyCheck, "")
+	mustRun(t, p)
+	if got := string(only(t, s.got())); got != bodyCheck {
+		t.Errorf("pushed %s, want the bare body %s", got, bodyCheck)
 	}
 }
