@@ -2,6 +2,7 @@ package mnstest
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ var (
 	wantQueueExists     = expect{"ERR_MNS_QUEUE_ALREADY_EXIST", ali_mns.ERR_MNS_QUEUE_ALREADY_EXIST.IsEqual}
 	wantQueueSame       = expect{"ERR_MNS_QUEUE_ALREADY_EXIST_AND_HAVE_SAME_ATTR", ali_mns.ERR_MNS_QUEUE_ALREADY_EXIST_AND_HAVE_SAME_ATTR.IsEqual}
 	wantQueueName       = expect{"ERR_MNS_INVALID_QUEUE_NAME", ali_mns.ERR_MNS_INVALID_QUEUE_NAME.IsEqual}
+	wantQueueNameLength = expect{"ERR_MNS_QUEUE_NAME_LENGTH_ERROR", ali_mns.ERR_MNS_QUEUE_NAME_LENGTH_ERROR.IsEqual}
 	wantTopicExists     = expect{"ERR_MNS_TOPIC_ALREADY_EXIST", ali_mns.ERR_MNS_TOPIC_ALREADY_EXIST.IsEqual}
 	wantTopicSame       = expect{"ERR_MNS_TOPIC_ALREADY_EXIST_AND_HAVE_SAME_ATTR", ali_mns.ERR_MNS_TOPIC_ALREADY_EXIST_AND_HAVE_SAME_ATTR.IsEqual}
 	wantSubSame         = expect{"ERR_MNS_SUBSCRIPTION_ALREADY_EXIST_AND_HAVE_SAME_ATTR", ali_mns.ERR_MNS_SUBSCRIPTION_ALREADY_EXIST_AND_HAVE_SAME_ATTR.IsEqual}
@@ -66,6 +68,20 @@ func conformanceCases() []conformanceCase {
 		}},
 		{name: "CreateQueue with an invalid name is InvalidQueueName", want: wantQueueName, run: func(t *testing.T, tg *target) error {
 			return ali_mns.NewMNSQueueManager(tg.client).CreateSimpleQueue("bad_name")
+		}},
+		// The CreateQueue reference: "a maximum of 120 characters ... letters, digits, and hyphens
+		// (-). The name must start with a letter or digit."
+		{name: "CreateQueue with a name starting with a digit creates it", want: wantOK, run: func(t *testing.T, tg *target) error {
+			n := "1" + tg.name("q")
+			qm := ali_mns.NewMNSQueueManager(tg.client)
+			err := qm.CreateSimpleQueue(n)
+			if err == nil {
+				tg.cleanup = append(tg.cleanup, func() { _ = qm.DeleteQueue(n) })
+			}
+			return err
+		}},
+		{name: "CreateQueue with a name of 121 characters is QueueNameLengthError", want: wantQueueNameLength, run: func(t *testing.T, tg *target) error {
+			return ali_mns.NewMNSQueueManager(tg.client).CreateSimpleQueue("q" + strings.Repeat("a", 120))
 		}},
 		{name: "CreateQueue with a MaximumMessageSize under 1024 is InvalidArgument", want: wantInvalidArgument, run: func(t *testing.T, tg *target) error {
 			return ali_mns.NewMNSQueueManager(tg.client).CreateQueueWithOptions(tg.name("q"), ali_mns.WithMaxMessageSize(100))

@@ -22,7 +22,12 @@
 // FilterTag and NotifyContentFormat XML, JSON or SIMPLIFIED, PublishMessage with MessageTag and
 // fan-out into queues), signature checking (HMAC-SHA1 over the raw request target, 15 minutes
 // of Date skew against the wall clock, STS token when the pair has one, Content-MD5 in the SDK's
-// base64-of-hex form or RFC 1864), and the documented limits with the cloud's error codes.
+// base64-of-hex form or RFC 1864), and the documented limits with the cloud's error codes. Creates
+// answer 201 with the resource's URL in Location on the host the request named (the API
+// reference's examples; whether a 204 for an existing resource carries it too, the reference does
+// not say: it does not here). Queue names follow the CreateQueue reference (at most 120
+// characters, letters, digits and -, a letter or digit first); topic and subscription names the
+// same rule with 256 characters, not checked against their references.
 //
 // Time: delivery reads the injected clock (WithClock); the Date check reads WithWallClock. A long
 // poll wakes on every state change and on Advance, re-reads the clock on a short real ticker

@@ -40,7 +40,8 @@ const (
 	minPriority       = 1
 	maxPriority       = 16
 	defaultPriority   = 8
-	maxQueueNameLen   = 256
+	maxQueueNameLen   = 120 // the CreateQueue reference: "a maximum of 120 characters"
+	maxTopicNameLen   = 256 // topics and subscriptions: not checked against their references
 	maxFilterTagLen   = 16
 	maxMessageTagLen  = 16
 	topicRetentionSec = 86400

@@ -65,7 +65,7 @@ func (s *Server) createQueue(name string, a QueueAttributes) (answer, *APIError)
 		return answer{}, ErrQueueAlreadyExist
 	}
 	s.queues[name] = newQueue(name, a, s.clock.Now())
-	return answer{status: http.StatusCreated}, nil
+	return answer{status: http.StatusCreated, location: "/queues/" + name}, nil
 }
 
 func (s *Server) setQueueAttributesOp(c *call) (answer, *APIError) {

@@ -39,6 +39,13 @@ func rawSign(secret string, req *http.Request) string {
 // Content-Type, a Host header that is not the cloud's.
 func rawDo(t *testing.T, s *Server, method, target, body, contentType string) (int, string) {
 	t.Helper()
+	status, b, _ := rawDoHeaders(t, s, method, target, body, contentType)
+	return status, b
+}
+
+// rawDoHeaders is rawDo with the answer's headers.
+func rawDoHeaders(t *testing.T, s *Server, method, target, body, contentType string) (int, string, http.Header) {
+	t.Helper()
 	req, err := http.NewRequest(method, s.URL+target, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +66,7 @@ func rawDo(t *testing.T, s *Server, method, target, body, contentType string) (i
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), resp.Header
 }
 
 func TestRawHTTPClientWithItsOwnSigner(t *testing.T) {
@@ -118,5 +125,27 @@ func TestSignMatchesTheProbedVectors(t *testing.T) {
 				t.Errorf("Sign = %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// CreateQueue, CreateTopic and Subscribe answer 201 with the created resource's URL in Location,
+// as the MNS API reference's examples show (Location: http://$AccountId.mns.<region>.aliyuncs.com/
+// queues/$QueueName): clients read the resource from it. The host is the one the request named,
+// which in the cloud is the account's endpoint.
+func TestCreatedResourcesAreNamedInLocation(t *testing.T) {
+	s := NewServer(WithCredential(testID, testSecret))
+	t.Cleanup(s.Close)
+	const xmlQueue = `<?xml version="1.0" encoding="UTF-8"?><Queue xmlns="http://mns.aliyuncs.com/doc/v1/"></Queue>`
+	const xmlTopic = `<?xml version="1.0" encoding="UTF-8"?><Topic xmlns="http://mns.aliyuncs.com/doc/v1/"></Topic>`
+	const xmlSub = `<?xml version="1.0" encoding="UTF-8"?><Subscription xmlns="http://mns.aliyuncs.com/doc/v1/"><Endpoint>http://example.com/push</Endpoint></Subscription>`
+	for _, st := range []struct{ target, body, want string }{
+		{"/queues/located", xmlQueue, "http://mns.example.internal/queues/located"},
+		{"/topics/located", xmlTopic, "http://mns.example.internal/topics/located"},
+		{"/topics/located/subscriptions/sub", xmlSub, "http://mns.example.internal/topics/located/subscriptions/sub"},
+	} {
+		status, body, h := rawDoHeaders(t, s, "PUT", st.target, st.body, "text/xml")
+		if status != http.StatusCreated || h.Get("Location") != st.want {
+			t.Errorf("PUT %s = %d, Location %q (%s); want 201 and %q", st.target, status, h.Get("Location"), body, st.want)
+		}
 	}
 }

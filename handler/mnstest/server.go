@@ -129,6 +129,9 @@ type call struct {
 type answer struct {
 	status int
 	body   []byte
+	// location is the path of the resource a create made, answered in Location on the host the
+	// request named (the account's endpoint, in the cloud).
+	location string
 }
 
 // ServeHTTP answers one MNS request: route, faults, authentication, operation.
@@ -225,6 +228,13 @@ func (s *Server) write(w http.ResponseWriter, c *call, a answer, note string) {
 	h.Set("Server", "AliyunMNS")
 	if len(a.body) > 0 {
 		h.Set("Content-Type", "text/xml;charset=utf-8")
+	}
+	if a.location != "" {
+		scheme := "http"
+		if c.r.TLS != nil {
+			scheme = "https"
+		}
+		h.Set("Location", scheme+"://"+c.r.Host+a.location)
 	}
 	w.WriteHeader(a.status)
 	_, _ = io.Copy(w, bytes.NewReader(a.body))

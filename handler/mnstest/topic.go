@@ -57,8 +57,8 @@ type Subscription struct {
 }
 
 func validTopicName(name string) *APIError {
-	if len(name) > maxQueueNameLen {
-		return apiErr(http.StatusBadRequest, "TopicNameLengthError", "The length of topic name should not exceed %d.", maxQueueNameLen)
+	if len(name) > maxTopicNameLen {
+		return apiErr(http.StatusBadRequest, "TopicNameLengthError", "The length of topic name should not exceed %d.", maxTopicNameLen)
 	}
 	if !validName(name) {
 		return apiErr(http.StatusBadRequest, "TopicNameInvalid", "The topic name you provided is invalid.")
@@ -112,7 +112,7 @@ func (s *Server) createTopic(name string, size int64, logging bool) (answer, *AP
 	}
 	now := s.clock.Now()
 	s.topics[name] = &topic{name: name, maxSize: size, logging: logging, created: now, modified: now, subs: map[string]*subscription{}}
-	return answer{status: http.StatusCreated}, nil
+	return answer{status: http.StatusCreated, location: "/topics/" + name}, nil
 }
 
 func (s *Server) setTopicAttributesOp(c *call) (answer, *APIError) {
@@ -210,8 +210,8 @@ func (s *Server) subscribeOp(c *call) (answer, *APIError) {
 }
 
 func (s *Server) subscribe(topicName, name string, sub Subscription) (answer, *APIError) {
-	if len(name) > maxQueueNameLen {
-		return answer{}, apiErr(http.StatusBadRequest, "SubscriptionNameLengthError", "The length of subscription name should not exceed %d.", maxQueueNameLen)
+	if len(name) > maxTopicNameLen {
+		return answer{}, apiErr(http.StatusBadRequest, "SubscriptionNameLengthError", "The length of subscription name should not exceed %d.", maxTopicNameLen)
 	}
 	if !validName(name) {
 		return answer{}, apiErr(http.StatusBadRequest, "SubsriptionNameInvalid", "The subscription name you provided is invalid.")
@@ -235,7 +235,7 @@ func (s *Server) subscribe(topicName, name string, sub Subscription) (answer, *A
 	now := s.clock.Now()
 	t.subs[name] = &subscription{name: name, endpoint: sub.Endpoint, filter: sub.FilterTag,
 		strategy: sub.NotifyStrategy, format: sub.NotifyContentFormat, created: now, modified: now}
-	return answer{status: http.StatusCreated}, nil
+	return answer{status: http.StatusCreated, location: "/topics/" + t.name + "/subscriptions/" + name}, nil
 }
 
 func (s *Server) subscriptionLocked(c *call) (*topic, *subscription, *APIError) {

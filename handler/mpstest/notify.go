@@ -74,15 +74,14 @@ func parseNotifyURL(raw string) (notifyTarget, error) {
 	return notifyTarget{account: account, region: region, queue: name}, nil
 }
 
-// validQueueName applies MNS's naming rule: a letter first, then letters, digits and hyphens,
-// at most 120 characters.
+// validQueueName applies MNS's naming rule, as mnstest does (the CreateQueue reference: at most
+// 120 characters, letters, digits and hyphens, a letter or digit first).
 func validQueueName(name string) bool {
-	if name == "" || len(name) > 120 {
+	if name == "" || len(name) > 120 || name[0] == '-' {
 		return false
 	}
-	for i, c := range name {
-		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-		if i == 0 && !letter || !letter && !('0' <= c && c <= '9') && c != '-' {
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
 			return false
 		}
 	}

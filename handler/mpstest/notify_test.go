@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,7 +155,10 @@ func TestNotifyURLMustNameAnMNSQueue(t *testing.T) {
 		{"mns://1234567890123456.mns.cn-shanghai.aliyuncs.com/topics/t", false},
 		{"http://1234567890123456.mns.cn-shanghai.aliyuncs.com/queues/q", false},
 		{"mns://1234567890123456.mns.cn-shanghai.aliyuncs.com/queues/", false},
-		{"mns://1234567890123456.mns.cn-shanghai.aliyuncs.com/queues/1q", false},
+		// The CreateQueue reference allows a digit first, and at most 120 characters.
+		{"mns://1234567890123456.mns.cn-shanghai.aliyuncs.com/queues/1q", true},
+		{"mns://1234567890123456.mns.cn-shanghai.aliyuncs.com/queues/-q", false},
+		{"mns://1234567890123456.mns.cn-shanghai.aliyuncs.com/queues/q" + strings.Repeat("a", 120), false},
 		{"mns://example.com/queues/q", false},
 	}
 	for _, tt := range tests {
