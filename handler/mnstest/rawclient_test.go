@@ -149,3 +149,25 @@ func TestCreatedResourcesAreNamedInLocation(t *testing.T) {
 		}
 	}
 }
+
+// Batch answers carry the namespace on the root element only, as the service's examples show
+// (BatchReceiveMessage, BatchSendMessage): not on every nested Message, which clients that map XML
+// attributes break on.
+func TestBatchAnswersPutTheNamespaceOnTheRootOnly(t *testing.T) {
+	s := NewServer(WithCredential(testID, testSecret))
+	t.Cleanup(s.Close)
+	if err := s.CreateQueue("batch", QueueAttributes{}); err != nil {
+		t.Fatal(err)
+	}
+	const send = `<?xml version="1.0" encoding="UTF-8"?><Messages xmlns="http://mns.aliyuncs.com/doc/v1/">` +
+		`<Message><MessageBody>a</MessageBody></Message><Message><MessageBody>b</MessageBody></Message></Messages>`
+	for _, st := range []struct{ name, method, target, body string }{
+		{"BatchSendMessage", "POST", "/queues/batch/messages", send},
+		{"BatchReceiveMessage", "GET", "/queues/batch/messages?numOfMessages=2", ""},
+	} {
+		status, body, _ := rawDoHeaders(t, s, st.method, st.target, st.body, "text/xml")
+		if status >= 300 || strings.Count(body, "xmlns=") != 1 || strings.Count(body, "<Message>") != 2 {
+			t.Errorf("%s = %d %s: want the namespace once, on <Messages>, and two plain <Message>", st.name, status, body)
+		}
+	}
+}

@@ -173,6 +173,31 @@ type wireReceivedList struct {
 	Messages []wireReceived `xml:"Message"`
 }
 
+// MarshalXML puts the namespace on the root only, as the service does: encoding/xml would repeat
+// it on every nested Message, which clients mapping XML attributes trip over.
+func (l wireReceivedList) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return marshalList(e, l.Messages)
+}
+
+// MarshalXML: see wireReceivedList.
+func (l wireSendResults) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return marshalList(e, l.Messages)
+}
+
+// marshalList writes <Messages xmlns=...> with each item as a plain <Message>.
+func marshalList[T any](e *xml.Encoder, items []T) error {
+	root := xml.StartElement{Name: xml.Name{Local: "Messages"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlns}}}
+	if err := e.EncodeToken(root); err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := e.EncodeElement(it, xml.StartElement{Name: xml.Name{Local: "Message"}}); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(root.End())
+}
+
 type wireDeleteError struct {
 	ErrorCode     string `xml:"ErrorCode"`
 	ErrorMessage  string `xml:"ErrorMessage"`

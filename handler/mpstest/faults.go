@@ -89,7 +89,7 @@ func sleep(r *http.Request, d time.Duration) {
 }
 
 // drop closes the connection without writing an answer, as a crashed front end would.
-func drop(w http.ResponseWriter) bool {
+func drop(w http.ResponseWriter, before func()) bool {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		return false
@@ -98,6 +98,7 @@ func drop(w http.ResponseWriter) bool {
 	if err != nil {
 		return false
 	}
+	before() // a client that sees the connection close finds the call recorded
 	conn.Close()
 	return true
 }

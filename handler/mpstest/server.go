@@ -104,7 +104,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.clock.Now()
 	c := Call{At: now, Method: r.Method}
-	defer func() { s.record(c) }()
+	recorded := false
+	defer func() {
+		if !recorded {
+			s.record(c)
+		}
+	}()
 
 	ps, apiErr := parseParams(r)
 	if apiErr != nil {
@@ -127,8 +132,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if faulty {
 		sleep(r, f.Delay)
-		if f.Drop && drop(w) {
-			c.Dropped = true
+		if f.Drop && drop(w, func() { c.Dropped, recorded = true, true; s.record(c) }) {
 			return
 		}
 		if f.Error != nil {
