@@ -203,7 +203,10 @@ func runChaos(t *testing.T, o chaosOptions) chaosReport {
 		{Action: mpstest.ActionQuery, Probability: 0.01, Fault: mpstest.Fault{RawStatus: 429, RawBody: []byte("<html><body><h1>429 Too Many Requests</h1></body></html>")}},
 		{Action: mpstest.ActionQuery, Probability: 0.01, Fault: mpstest.Fault{RawStatus: 408, RawBody: []byte("<html><body><h1>408 Request Time-out</h1></body></html>")}},
 		{Action: mpstest.ActionQuery, Probability: 0.01, Fault: mpstest.Fault{RawStatus: 200, RawBody: []byte(`{"RequestId":"cut","JobId":"`)}},
-		{Action: mpstest.ActionQuery, Probability: 0.03, Fault: mpstest.Fault{Error: mpstest.ErrThrottling()}},
+		// Throttling in both forms: MPS's own (503 here; its status is undocumented) and the API
+		// gateway's per-user quota (400 Throttling.User).
+		{Action: mpstest.ActionQuery, Probability: 0.015, Fault: mpstest.Fault{Error: mpstest.ErrThrottling()}},
+		{Action: mpstest.ActionQuery, Probability: 0.015, Fault: mpstest.Fault{Error: mpstest.ErrThrottlingUser()}},
 		{Action: mpstest.ActionQuery, Probability: 0.03, Fault: mpstest.Fault{Error: mpstest.ErrInternalError()}},
 		{Action: mpstest.ActionQuery, Probability: 0.02, Fault: mpstest.Fault{Drop: true}},
 		{Action: mpstest.ActionQuery, Probability: 0.02, Fault: mpstest.Fault{Delay: time.Millisecond}},

@@ -86,6 +86,7 @@ func (e *world) FailNextQuery(t *testing.T, id string, f porttest.Fault) {
 		porttest.Unavailable:      {Error: mpstest.ErrServiceUnavailable()},
 		porttest.GatewayPage:      {RawStatus: 502, RawBody: []byte("<html><body><h1>502 Bad Gateway</h1></body></html>")},
 		porttest.GatewayThrottled: {RawStatus: 429, RawBody: []byte("<html><body><h1>429 Too Many Requests</h1></body></html>")},
+		porttest.ThrottledUser:    {Error: mpstest.ErrThrottlingUser()},
 	}[f]
 	e.w.MPS.FailNext(mpstest.ActionQuery, id, 1, fault)
 }

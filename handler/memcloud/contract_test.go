@@ -49,6 +49,7 @@ func (w *world) FailNextQuery(_ *testing.T, id string, f porttest.Fault) {
 		porttest.Unavailable:      fmt.Errorf("%w: 503 ServiceUnavailable", handler.ErrTransient),
 		porttest.GatewayPage:      fmt.Errorf("%w: 502 without an API error body", handler.ErrGarbled),
 		porttest.GatewayThrottled: fmt.Errorf("%w: 429 without an API error body", handler.ErrThrottled),
+		porttest.ThrottledUser:    fmt.Errorf("%w: 400 Throttling.User", handler.ErrThrottled),
 	}[f]
 	w.c.FailNext(id, err)
 }

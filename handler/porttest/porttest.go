@@ -39,10 +39,11 @@ type Fault int
 
 // The faults.
 const (
-	Throttled        Fault = iota + 1 // the quota: a Throttling answer
+	Throttled        Fault = iota + 1 // MPS's own flow control: Throttling (its status undocumented)
 	Unavailable                       // a 5xx with an API error body
 	GatewayPage                       // a gateway's HTML 502 page instead of the API's answer
 	GatewayThrottled                  // a gateway's HTML 429 page
+	ThrottledUser                     // the API gateway's per-user quota: 400 Throttling.User
 )
 
 // Published is one message on a topic.
@@ -143,6 +144,7 @@ func RunJobsTests(t *testing.T, h Harness) {
 		{"a 5xx is transient, not throttled", Unavailable, handler.ErrTransient},
 		{"a gateway's HTML page is ErrGarbled, which is transient", GatewayPage, handler.ErrGarbled},
 		{"a gateway's 429 page is ErrThrottled", GatewayThrottled, handler.ErrThrottled},
+		{"the gateway's 400 Throttling.User is ErrThrottled", ThrottledUser, handler.ErrThrottled},
 	}
 	for _, tt := range faults {
 		t.Run(tt.name, func(t *testing.T) {
