@@ -27,7 +27,9 @@
 // reference's examples; whether a 204 for an existing resource carries it too, the reference does
 // not say: it does not here). Queue names follow the CreateQueue reference (at most 120
 // characters, letters, digits and -, a letter or digit first); topic and subscription names the
-// same rule with 256 characters, not checked against their references.
+// same rule with 256 characters, not checked against their references. Query parameter names are
+// read in any case and values percent-decoded as a path is (a raw '+' in a receipt handle stays a
+// '+'), so a handle works escaped or not.
 //
 // Time: delivery reads the injected clock (WithClock); the Date check reads WithWallClock. A long
 // poll wakes on every state change and on Advance, re-reads the clock on a short real ticker

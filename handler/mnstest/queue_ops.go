@@ -177,20 +177,19 @@ func (s *Server) batchSendMessageOp(c *call) (answer, *APIError) {
 
 // receiveOp serves Receive, BatchReceive, Peek and BatchPeek. Receives long-poll: see waitFor.
 func (s *Server) receiveOp(c *call) (answer, *APIError) {
-	qv := c.r.URL.Query()
 	batch := c.op == OpBatchReceiveMessage || c.op == OpBatchPeekMessage
 	peek := c.op == OpPeekMessage || c.op == OpBatchPeekMessage
 	n := 1
 	if batch {
-		v, err := strconv.Atoi(qv.Get("numOfMessages"))
+		v, err := strconv.Atoi(c.q.get("numOfMessages"))
 		if err != nil || v < 1 || v > maxBatch {
 			return answer{}, errRange("numOfMessages", 1, maxBatch, "")
 		}
 		n = v
 	}
 	wait := int64(-1) // absent: the queue's PollingWaitSeconds
-	if raw, ok := qv["waitseconds"]; ok && !peek {
-		v, err := strconv.ParseInt(raw[0], 10, 64)
+	if c.q.has("waitseconds") && !peek {
+		v, err := strconv.ParseInt(c.q.get("waitseconds"), 10, 64)
 		if err != nil || v < 0 || v > maxPollingWait {
 			return answer{}, errRange("waitseconds", 0, maxPollingWait, "seconds")
 		}
@@ -212,7 +211,7 @@ func (s *Server) receiveOp(c *call) (answer, *APIError) {
 }
 
 func (s *Server) deleteMessageOp(c *call) (answer, *APIError) {
-	h := c.r.URL.Query().Get("ReceiptHandle")
+	h := c.q.get("ReceiptHandle")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now()
@@ -262,12 +261,11 @@ func (s *Server) batchDeleteMessageOp(c *call) (answer, *APIError) {
 }
 
 func (s *Server) changeVisibilityOp(c *call) (answer, *APIError) {
-	qv := c.r.URL.Query()
-	h := qv.Get("ReceiptHandle")
+	h := c.q.get("ReceiptHandle")
 	if h == "" {
 		return answer{}, apiErr(http.StatusBadRequest, "MissingReceiptHandle", "The ReceiptHandle is missing.")
 	}
-	raw := qv.Get("VisibilityTimeout")
+	raw := c.q.get("VisibilityTimeout")
 	if raw == "" {
 		return answer{}, apiErr(http.StatusBadRequest, "MissingVisibilityTimeout", "The VisibilityTimeout is missing.")
 	}

@@ -171,3 +171,29 @@ func TestBatchAnswersPutTheNamespaceOnTheRootOnly(t *testing.T) {
 		}
 	}
 }
+
+// Query parameter names are read in any case, as the service reads them (the Go SDK writes
+// ReceiptHandle and VisibilityTimeout, the API reference receiptHandle and visibilityTimeout), and
+// a receipt handle sent unescaped, '+' and all, is the handle: a '+' is not a space.
+func TestQueryParametersAreReadAsTheServiceReadsThem(t *testing.T) {
+	if got := parseQuery("receiptHandle=1-a+b%2Bc&VISIBILITYTIMEOUT=60&receipthandle=later"); got.get("ReceiptHandle") != "1-a+b+c" || got.get("visibilityTimeout") != "60" {
+		t.Errorf("parseQuery = %v: want the handle with its '+' and the names in any case", got)
+	}
+	s := NewServer(WithCredential(testID, testSecret))
+	t.Cleanup(s.Close)
+	if err := s.CreateQueue("cased", QueueAttributes{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send("cased", "hi", 0, 8); err != nil {
+		t.Fatal(err)
+	}
+	status, body := rawDo(t, s, "GET", "/queues/cased/messages", "", "text/xml")
+	var m struct{ ReceiptHandle string }
+	if err := xml.Unmarshal([]byte(body), &m); status != 200 || err != nil || m.ReceiptHandle == "" {
+		t.Fatalf("receive = %d %s (%v)", status, body, err)
+	}
+	status, body = rawDo(t, s, "PUT", "/queues/cased/messages?receiptHandle="+m.ReceiptHandle+"&visibilityTimeout=60", "", "text/xml")
+	if status != 200 {
+		t.Errorf("ChangeMessageVisibility spelled as the API reference does, handle unescaped = %d %s, want 200", status, body)
+	}
+}

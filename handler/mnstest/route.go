@@ -64,11 +64,39 @@ var handlers = map[Op]func(*Server, *call) (answer, *APIError){
 	OpPublishMessage:            (*Server).publishOp,
 }
 
-// route names the operation of a request and fills the resource names of c. Query parameter
-// names are matched as the SDK spells them.
-func route(method, path string, q url.Values, body []byte, c *call) Op {
+// params are a request's query parameters as the service reads them: names in any case (the Go SDK
+// writes ReceiptHandle, the API reference receiptHandle), values percent-decoded as a path is, so
+// that a raw '+' in a receipt handle stays a '+' rather than becoming a space. The first of a
+// repeated name wins.
+type params map[string]string
+
+func parseQuery(raw string) params {
+	p := params{}
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if dk, err := url.PathUnescape(k); err == nil {
+			k = dk
+		}
+		if dv, err := url.PathUnescape(v); err == nil {
+			v = dv
+		}
+		if k = strings.ToLower(k); !p.has(k) {
+			p[k] = v
+		}
+	}
+	return p
+}
+
+func (p params) has(name string) bool   { _, ok := p[strings.ToLower(name)]; return ok }
+func (p params) get(name string) string { return p[strings.ToLower(name)] }
+
+// route names the operation of a request and fills the resource names of c.
+func route(method, path string, q params, body []byte, c *call) Op {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
-	override := q.Get("metaoverride") == "true"
+	override := q.get("metaoverride") == "true"
 	switch {
 	case len(parts) == 2 && parts[0] == "queues":
 		c.queue = parts[1]
@@ -85,7 +113,7 @@ func route(method, path string, q url.Values, body []byte, c *call) Op {
 		}
 	case len(parts) == 3 && parts[0] == "queues" && parts[2] == "messages":
 		c.queue = parts[1]
-		_, batch := q["numOfMessages"]
+		batch := q.has("numOfMessages")
 		switch method {
 		case http.MethodPost:
 			if rootElement(body) == "Messages" {
@@ -94,16 +122,16 @@ func route(method, path string, q url.Values, body []byte, c *call) Op {
 			return OpSendMessage
 		case http.MethodGet:
 			switch {
-			case q.Get("peekonly") == "true" && batch:
+			case q.get("peekonly") == "true" && batch:
 				return OpBatchPeekMessage
-			case q.Get("peekonly") == "true":
+			case q.get("peekonly") == "true":
 				return OpPeekMessage
 			case batch:
 				return OpBatchReceiveMessage
 			}
 			return OpReceiveMessage
 		case http.MethodDelete:
-			if _, ok := q["ReceiptHandle"]; ok {
+			if q.has("ReceiptHandle") {
 				return OpDeleteMessage
 			}
 			return OpBatchDeleteMessage

@@ -121,6 +121,7 @@ type call struct {
 	topic  string
 	sub    string
 	body   []byte
+	q      params
 	reqID  string
 	authID string
 }
@@ -144,7 +145,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.body = body
 
-	c.op = route(r.Method, r.URL.Path, r.URL.Query(), body, c)
+	c.q = parseQuery(r.URL.RawQuery)
+	c.op = route(r.Method, r.URL.Path, c.q, body, c)
 	s.mu.Lock()
 	s.calls[c.op]++
 	f, faulted := s.faults.pick(c.op, s.rng)
