@@ -432,6 +432,16 @@ func conformanceCases() []conformanceCase {
 			}
 			return err
 		}},
+		// MessageTag: at most 16 characters (the PublishMessage reference), counted as characters:
+		// 16 Chinese characters (48 bytes) are taken, 17 ASCII ones are not.
+		{name: "PublishMessage with a MessageTag of 16 characters, 48 bytes, is published", billable: true, want: wantOK, run: func(t *testing.T, tg *target) error {
+			_, err := ali_mns.NewMNSTopic(tg.newTopic(t), tg.client).PublishMessage(ali_mns.MessagePublishRequest{MessageBody: "x", MessageTag: strings.Repeat("标", 16)})
+			return err
+		}},
+		{name: "PublishMessage with a MessageTag of 17 characters is InvalidArgument", billable: true, want: wantInvalidArgument, run: func(t *testing.T, tg *target) error {
+			_, err := ali_mns.NewMNSTopic(tg.newTopic(t), tg.client).PublishMessage(ali_mns.MessagePublishRequest{MessageBody: "x", MessageTag: strings.Repeat("t", 17)})
+			return err
+		}},
 		{name: "PublishMessage to a missing topic is TopicNotExist", billable: true, want: wantTopicNotExist, run: func(t *testing.T, tg *target) error {
 			_, err := ali_mns.NewMNSTopic(tg.name("missing"), tg.client).PublishMessage(ali_mns.MessagePublishRequest{MessageBody: "x"})
 			return err

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"iprodwatch/parse"
 )
@@ -181,7 +182,7 @@ func (sub Subscription) normalize() (Subscription, *APIError) {
 		!strings.HasPrefix(sub.Endpoint, "https://") && !strings.HasPrefix(sub.Endpoint, "mail:") {
 		return sub, apiErr(http.StatusBadRequest, "EndpointInvalid", "The Endpoint %q is invalid.", sub.Endpoint)
 	}
-	if len(sub.FilterTag) > maxFilterTagLen {
+	if utf8.RuneCountInString(sub.FilterTag) > maxFilterTagLen { // characters, not bytes
 		return sub, errRange("the length of FilterTag", 0, maxFilterTagLen, "")
 	}
 	switch sub.NotifyStrategy {
@@ -329,7 +330,7 @@ func (s *Server) publish(topicName, body, tag string) (PublishedMessage, *APIErr
 		s.mu.Unlock()
 		return PublishedMessage{}, errRange("MessageBody length", 1, t.maxSize, "bytes")
 	}
-	if len(tag) > maxMessageTagLen {
+	if utf8.RuneCountInString(tag) > maxMessageTagLen { // characters, not bytes
 		s.mu.Unlock()
 		return PublishedMessage{}, errRange("the length of MessageTag", 0, maxMessageTagLen, "")
 	}
