@@ -72,16 +72,18 @@ func TestASendTimeThatCannotBeOneIsIgnored(t *testing.T) {
 	}
 }
 
-// The same through EventBridge, with an event time far in the past (a clock, or a replay's
-// original time).
-func TestAnEventTimeDaysOldIsIgnored(t *testing.T) {
-	c := newCore(t)
-	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
-	payload := `[{"specversion":"1.0","id":"e1","source":"mns","type":"mns:Queue:SendMessage","time":"2000-01-01T00:00:00Z",` +
-		`"data":{"messageId":"m1","messageBody":"{\"JobId\":\"` + job1 + `\"}"}}]`
-	got := c.invoke(payload)
-	if len(got) != 1 || got[0].Decision != handler.DecisionRequeued {
-		t.Errorf("records %+v: want the running job requeued", got)
+// The same through EventBridge, for an event time further back than the deadline (a replayed
+// event's original time, a skewed clock): no anchor, the chain starts now, and the running job is
+// neither dead-lettered nor timed out on its first query.
+func TestAnEventTimeOlderThanTheDeadlineIsIgnored(t *testing.T) {
+	for _, at := range []time.Time{time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), t0.Add(-48 * time.Hour)} {
+		c := newCore(t)
+		c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+		payload := `[{"specversion":"1.0","id":"e1","source":"mns","type":"mns:Queue:SendMessage","time":"` + at.Format(time.RFC3339) + `",` +
+			`"data":{"messageId":"m1","messageBody":"{\"JobId\":\"` + job1 + `\"}"}}]`
+		if got := c.invoke(payload); len(got) != 1 || got[0].Decision != handler.DecisionRequeued {
+			t.Errorf("event time %v: records %+v, want the running job requeued", at, got)
+		}
 	}
 }
 
@@ -228,20 +230,6 @@ func TestTheDeadlineSlotIsOneAttempt(t *testing.T) {
 	}
 	if v.Next.Attempt != c.Attempt+1 {
 		t.Errorf("next attempt %d after one query at attempt %d: no slot was skipped", v.Next.Attempt, c.Attempt)
-	}
-}
-
-// An EventBridge event time further back than the deadline (a replay's original time, a skewed
-// clock) is no anchor: the chain starts now, and the running job is not timed out on its first
-// query.
-func TestAnEventTimeOlderThanTheDeadlineIsIgnored(t *testing.T) {
-	c := newCore(t)
-	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
-	payload := `[{"specversion":"1.0","id":"e1","source":"mns","type":"mns:Queue:SendMessage","time":"` + t0.Add(-48*time.Hour).Format(time.RFC3339) + `",` +
-		`"data":{"messageId":"m1","messageBody":"{\"JobId\":\"` + job1 + `\"}"}}]`
-	got := c.invoke(payload)
-	if len(got) != 1 || got[0].Decision != handler.DecisionRequeued {
-		t.Errorf("records %+v: want the running job requeued, not timed out on its first query", got)
 	}
 }
 
