@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/google/go-cmp/cmp"
 	"strings"
 	"testing"
 	"time"
@@ -78,27 +79,34 @@ func TestABadMessageIsDeadLetteredAndItsNeighboursAreHandled(t *testing.T) {
 }
 
 // A job MPS does not know is asked again right after its first check (MPS may not know a job yet
-// just after its submit), and dead-lettered once NewJobGrace has passed.
+// just after its submit), and dead-lettered once NewJobGrace has passed; whichever way MPS says it
+// does not know the job (its documentation does not say): a 200 with only RequestId and JobId, or
+// 400 InvalidParameter.JobNotFound.
 func TestAnUnknownJobIsDeadLetteredAfterNewJobGrace(t *testing.T) {
-	e := newEnv(t, handlertest.Options{})
-	decide := func(body string) handler.Summary {
-		t.Helper()
-		out, err := e.h.Handle(context.Background(), []byte(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s handler.Summary
-		if err := json.Unmarshal(out, &s); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	if s := decide(`{"JobId":"` + job1 + `"}`); s.Retried != 1 {
-		t.Errorf("first check: %+v, want it asked again", s)
-	}
-	old := e.clk.Now().Add(-handler.NewJobGrace).Format(time.RFC3339)
-	if s := decide(`{"v":1,"jobId":"` + job1 + `","attempt":4,"firstCheckedAt":"` + old + `"}`); s.DeadLettered != 1 || !strings.Contains(s.Decisions[0].Reason, "no intelligent-production job") {
-		t.Errorf("after NewJobGrace: %+v, want the unknown job dead-lettered with the reason", s)
+	for name, answer := range map[string]mpstest.UnknownJobAnswer{"a 200 with only RequestId and JobId": mpstest.UnknownJobEmpty,
+		"400 InvalidParameter.JobNotFound": mpstest.UnknownJobNotFound} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, handlertest.Options{MPS: []mpstest.Option{mpstest.WithUnknownJob(answer)}})
+			decide := func(body string) handler.Summary {
+				t.Helper()
+				out, err := e.h.Handle(context.Background(), []byte(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var s handler.Summary
+				if err := json.Unmarshal(out, &s); err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			if s := decide(`{"JobId":"` + job1 + `"}`); s.Retried != 1 {
+				t.Errorf("first check: %+v, want it asked again", s)
+			}
+			old := e.clk.Now().Add(-handler.NewJobGrace).Format(time.RFC3339)
+			if s := decide(`{"v":1,"jobId":"` + job1 + `","attempt":4,"firstCheckedAt":"` + old + `"}`); s.DeadLettered != 1 {
+				t.Errorf("after NewJobGrace: %+v, want the unknown job dead-lettered with the reason", s)
+			}
+		})
 	}
 }
 
@@ -266,5 +274,28 @@ func TestAQueuesOwnSizeLimitIsHonoured(t *testing.T) {
 	}
 	if req, err := parse.DecodeCheck([]byte(checks[0].Body)); err != nil || !req.Check.UserDataOmitted {
 		t.Errorf("re-queued %s (%v), want it without its userData, flagged", checks[0].Body, err)
+	}
+}
+
+// MPS's Result comes as a JSON string in the SDK's response type and the probes, and as an object
+// in the API reference page's example. Through the real SDK and adapter, either gives the same
+// event.
+func TestEitherResultFormMakesTheSameEvent(t *testing.T) {
+	var events []parse.Event
+	for _, form := range []mpstest.ResultForm{mpstest.ResultString, mpstest.ResultObject} {
+		e := newEnv(t, handlertest.Options{MPS: []mpstest.Option{mpstest.WithResultForm(form)}})
+		e.seed(job1, "VideoH2V", mpstest.Script{Done: time.Second}, false)
+		e.clk.AdvanceTo(t0.Add(2 * time.Second))
+		if _, err := e.h.Handle(context.Background(), []byte(`{"JobId":"`+job1+`"}`)); err != nil {
+			t.Fatalf("form %d: %v", form, err)
+		}
+		evs := e.eventsFor(job1)
+		if len(evs) != 1 || evs[0].Outcome != parse.OutcomeSucceeded {
+			t.Fatalf("form %d: events %+v, want one succeeded", form, evs)
+		}
+		events = append(events, evs[0])
+	}
+	if diff := cmp.Diff(events[0].Data, events[1].Data); diff != "" {
+		t.Errorf("the event's data differs between the string and the object Result (-string +object):\n%s", diff)
 	}
 }

@@ -19,7 +19,7 @@ type queryResponse struct {
 	PipelineID   string  `json:"PipelineId"`
 	JobParams    string  `json:"JobParams"`
 	JobID        string  `json:"JobId"`
-	Result       string  `json:"Result"`
+	Result       any     `json:"Result"` // a string, or the envelope itself (WithResultForm)
 }
 
 // resultEnvelope is the JSON document carried as the Result string; Data is itself a JSON
@@ -58,8 +58,13 @@ func (s *Server) query(ps params, now time.Time) (any, *APIError) {
 		UserData: optional(j.params.UserData), State: state, Output: j.params.Output,
 		PipelineID: j.params.PipelineID, JobParams: j.params.JobParams, JobID: j.id,
 	}
+	resp.Result = ""
 	if state == StateSuccess || state == StateFail {
-		resp.Result = string(mustJSON(resultEnvelope{j.result.Code, j.result.Data, j.result.Message}))
+		env := resultEnvelope{j.result.Code, j.result.Data, j.result.Message}
+		resp.Result = string(mustJSON(env))
+		if s.cfg.resultForm == ResultObject {
+			resp.Result = env
+		}
 	}
 	return resp, nil
 }

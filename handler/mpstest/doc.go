@@ -11,7 +11,8 @@
 // (WithWallClock), the per-account quota per second of the injected clock (WithClock), and the
 // cloud's error bodies and statuses (wire-formats.md 1.5). Job lifecycles (Queuing, Analysing,
 // Success or Fail) follow a Script on the injected clock; Result is a JSON string whose Data is
-// again a JSON string. A job submitted with a NotifyUrl naming an MNS queue is announced through
+// again a JSON string (the SDK's response type), or with WithResultForm(ResultObject) the envelope
+// as an object (the API reference page's example); the handler is tested under both. A job submitted with a NotifyUrl naming an MNS queue is announced through
 // a Notifier when it ends; DeliverDue (also run at the start of every request) and RunDelivery
 // send what is due.
 //

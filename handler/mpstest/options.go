@@ -38,6 +38,7 @@ type config struct {
 	notifyFormat  NotificationFormat
 	defaultScript func(SubmitParams) Script
 	unknownJob    UnknownJobAnswer
+	resultForm    ResultForm
 	lazyDelivery  bool
 }
 
@@ -105,6 +106,22 @@ func WithDefaultScript(fn func(SubmitParams) Script) Option {
 
 // WithUnknownJob picks the answer for an unknown job id (default UnknownJobEmpty).
 func WithUnknownJob(a UnknownJobAnswer) Option { return func(cf *config) { cf.unknownJob = a } }
+
+// ResultForm is how QueryIProductionJob carries a finished job's Result.
+type ResultForm int
+
+// The forms the documentation and the SDK show.
+const (
+	// ResultString is the envelope as a JSON string (double encoded), as the SDK's response type
+	// (a string field) and the notes' probe show; the default.
+	ResultString ResultForm = iota
+	// ResultObject is the envelope as a JSON object, as the API reference page's own example
+	// shows. The SDK cannot decode it into its typed response; a client reading the raw body can.
+	ResultObject
+)
+
+// WithResultForm picks the form of Result in QueryIProductionJob answers (default ResultString).
+func WithResultForm(f ResultForm) Option { return func(cf *config) { cf.resultForm = f } }
 
 // WithLazyDelivery turns off (or on) delivering due notifications at the start of each request;
 // DeliverDue and RunDelivery work either way.
