@@ -282,11 +282,23 @@ func conformanceCases() []conformanceCase {
 		{name: "DeleteMessage with a made-up handle is ReceiptHandleError", want: wantReceiptHandle, run: func(t *testing.T, tg *target) error {
 			return tg.queue(tg.newQueue(t)).DeleteMessage("1-MTIzNDU2Nzg5MC0xMjM0NTY3ODkwLTEtMQ==")
 		}},
-		{name: "DeleteMessage after the visibility timeout is ReceiptHandleError", emulatorOnly: true, want: wantReceiptHandle, run: func(t *testing.T, tg *target) error {
+		// "If an invalid receipt handle is used to delete the message, the system returns the
+		// 'message not exist' error message": the handle of a message whose visibility timeout
+		// ended (https://www.alibabacloud.com/help/en/mns/message-not-exist-appears-when-you-delete-a-message-in-mns),
+		// whether or not another consumer has received it since.
+		{name: "DeleteMessage after the visibility timeout is MessageNotExist", emulatorOnly: true, want: wantMessageNotExist, run: func(t *testing.T, tg *target) error {
 			q := tg.newQueue(t)
 			tg.send(t, q, "x", 0)
 			r := tg.mustReceive(t, q)
 			tg.emu.Advance(30 * time.Second)
+			return tg.queue(q).DeleteMessage(r.ReceiptHandle)
+		}},
+		{name: "DeleteMessage after the visibility timeout and another receive is MessageNotExist", emulatorOnly: true, want: wantMessageNotExist, run: func(t *testing.T, tg *target) error {
+			q := tg.newQueue(t)
+			tg.send(t, q, "x", 0)
+			r := tg.mustReceive(t, q)
+			tg.emu.Advance(30 * time.Second)
+			tg.mustReceive(t, q)
 			return tg.queue(q).DeleteMessage(r.ReceiptHandle)
 		}},
 		{name: "DeleteMessage with the handle replaced by ChangeMessageVisibility is ReceiptHandleError", want: wantReceiptHandle, run: func(t *testing.T, tg *target) error {
@@ -348,7 +360,7 @@ func conformanceCases() []conformanceCase {
 			_, err := tg.queue(q).ChangeMessageVisibility(r.ReceiptHandle, 43201)
 			return err
 		}},
-		{name: "ChangeMessageVisibility after the timeout is ReceiptHandleError", emulatorOnly: true, want: wantReceiptHandle, run: func(t *testing.T, tg *target) error {
+		{name: "ChangeMessageVisibility after the timeout is MessageNotExist, as DeleteMessage", emulatorOnly: true, want: wantMessageNotExist, run: func(t *testing.T, tg *target) error {
 			q := tg.newQueue(t)
 			tg.send(t, q, "x", 0)
 			r := tg.mustReceive(t, q)

@@ -29,7 +29,9 @@
 // characters, letters, digits and -, a letter or digit first); topic and subscription names the
 // same rule with 256 characters, not checked against their references. Query parameter names are
 // read in any case and values percent-decoded as a path is (a raw '+' in a receipt handle stays a
-// '+'), so a handle works escaped or not.
+// '+'), so a handle works escaped or not. A handle whose visibility ran out answers
+// MessageNotExist (the MNS troubleshooting page on that error), one that ChangeMessageVisibility
+// replaced or that was never issued ReceiptHandleError.
 //
 // Time: delivery reads the injected clock (WithClock); the Date check reads WithWallClock. A long
 // poll wakes on every state change and on Advance, re-reads the clock on a short real ticker

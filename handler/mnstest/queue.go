@@ -96,6 +96,24 @@ type queue struct {
 	modified time.Time
 	msgs     map[string]*message // by id
 	handles  map[string]*message // latest receipt handle -> message
+	// retired are handles that no longer work, with the error each answers: MessageNotExist
+	// once the visibility ran out or the message is gone, ReceiptHandleError once replaced by
+	// ChangeMessageVisibility. Bounded: past maxRetired it starts again (older handles answer
+	// ReceiptHandleError, as made-up ones do).
+	retired map[string]*APIError
+}
+
+const maxRetired = 1 << 16
+
+// retireLocked records that handle h no longer works, answering e.
+func (q *queue) retireLocked(h string, e *APIError) {
+	if h == "" {
+		return
+	}
+	if len(q.retired) >= maxRetired {
+		q.retired = map[string]*APIError{}
+	}
+	q.retired[h] = e
 }
 
 type message struct {
@@ -132,7 +150,7 @@ func (m *message) state(now time.Time) MessageState {
 }
 
 func newQueue(name string, a QueueAttributes, now time.Time) *queue {
-	return &queue{name: name, attrs: a, created: now, modified: now, msgs: map[string]*message{}, handles: map[string]*message{}}
+	return &queue{name: name, attrs: a, created: now, modified: now, msgs: map[string]*message{}, handles: map[string]*message{}, retired: map[string]*APIError{}}
 }
 
 // expireLocked drops messages past the retention period, consumed or not, as the cloud does.
@@ -150,6 +168,7 @@ func (q *queue) expireLocked(now time.Time) {
 func (q *queue) removeLocked(id string) {
 	if m, ok := q.msgs[id]; ok {
 		delete(q.handles, m.handle)
+		q.retireLocked(m.handle, ErrMessageNotExist)
 		delete(q.msgs, id)
 	}
 }
@@ -177,13 +196,20 @@ func (q *queue) visibleLocked(now time.Time) []*message {
 }
 
 // handleLocked finds the in-flight message a receipt handle names. Only the latest handle of a
-// message is valid, and only until its NextVisibleTime.
+// message is valid, and only until its NextVisibleTime: after it the service answers
+// MessageNotExist; a handle ChangeMessageVisibility replaced, or one never issued, is
+// ReceiptHandleError.
 func (q *queue) handleLocked(h string, now time.Time) (*message, *APIError) {
-	m, ok := q.handles[h]
-	if !ok || m.handle != h || !now.Before(m.visibleAt) {
-		return nil, ErrReceiptHandle
+	if m, ok := q.handles[h]; ok && m.handle == h {
+		if !now.Before(m.visibleAt) {
+			return nil, ErrMessageNotExist
+		}
+		return m, nil
 	}
-	return m, nil
+	if e, ok := q.retired[h]; ok {
+		return nil, e
+	}
+	return nil, ErrReceiptHandle
 }
 
 // newMessageIDLocked returns 32 upper-case hex digits, unique per server.
@@ -267,6 +293,7 @@ func (s *Server) receiveLocked(q *queue, n int, peek bool, now time.Time) []wire
 		}
 		if !peek {
 			delete(q.handles, m.handle)
+			q.retireLocked(m.handle, ErrMessageNotExist) // its visibility ran out: it is receivable again
 			m.handle = s.newHandleLocked()
 			q.handles[m.handle] = m
 			m.dequeueCount++

@@ -286,6 +286,7 @@ func (s *Server) changeVisibilityOp(c *call) (answer, *APIError) {
 	}
 	// A new handle every time; the old one stops working (only the latest handle is valid).
 	delete(q.handles, m.handle)
+	q.retireLocked(m.handle, ErrReceiptHandle)
 	m.handle = s.newHandleLocked()
 	q.handles[m.handle] = m
 	m.visibleAt = now.Add(time.Duration(secs) * time.Second)
