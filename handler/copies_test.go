@@ -156,11 +156,8 @@ func TestMergeKeepsTheHealthyCopy(t *testing.T) {
 func TestPullDeletesACopyReceivedBesideItsChain(t *testing.T) {
 	c := newCore(t)
 	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
-	q := c.cloud.Clients().Queues
 	for range 2 {
-		if err := q.Send(context.Background(), "check", []byte(`{"JobId":"`+job1+`"}`), 0); err != nil {
-			t.Fatal(err)
-		}
+		sendCheck(t, c, `{"JobId":"`+job1+`"}`)
 	}
 	got := c.invoke(sweep)
 	if len(got) != 2 || got[0].Decision != handler.DecisionMerged || got[1].Decision != handler.DecisionRequeued {

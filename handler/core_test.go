@@ -215,8 +215,5 @@ func (c *core) sendLateCheck() {
 	c.t.Helper()
 	c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
 	first := t0.Add(-24*time.Hour - 35*time.Minute)
-	body := `{"v":1,"jobId":"` + job1 + `","firstCheckedAt":"` + first.Format(time.RFC3339) + `","lastState":"Analysing"}`
-	if err := c.cloud.Clients().Queues.Send(context.Background(), "check", []byte(body), 0); err != nil {
-		c.t.Fatal(err)
-	}
+	sendCheck(c.t, c, `{"v":1,"jobId":"`+job1+`","firstCheckedAt":"`+first.Format(time.RFC3339)+`","lastState":"Analysing"}`)
 }

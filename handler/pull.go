@@ -66,8 +66,7 @@ func (inv *invocation) sweep(ctx context.Context, cl *Clients) error {
 		}
 		now := h.clock.Now()
 		kept, copies := Merge(decoded, func(m parse.Message) (parse.Check, error) {
-			r := byID[m.ID]
-			return Normalize(inv.rules, m.Request, Delivery{Pull: true, DequeueCount: r.DequeueCount, EnqueuedAt: r.EnqueuedAt, FirstDequeueAt: r.FirstDequeueAt}, now)
+			return Normalize(inv.rules, m.Request, pullDelivery(byID[m.ID]), now)
 		})
 		if err := inv.each(ctx, len(kept)+len(copies), func(ctx context.Context, i int) error {
 			if i < len(kept) {
@@ -91,8 +90,12 @@ func (inv *invocation) pullOne(ctx context.Context, cl *Clients, m parse.Message
 	if m.Err != nil {
 		return inv.carryOutPull(ctx, cl, m, r.Receipt, Rejected(m.Err))
 	}
-	d := Delivery{Pull: true, DequeueCount: r.DequeueCount, EnqueuedAt: r.EnqueuedAt, FirstDequeueAt: r.FirstDequeueAt}
-	return inv.carryOutPull(ctx, cl, m, r.Receipt, inv.check(ctx, cl, m.Request, d))
+	return inv.carryOutPull(ctx, cl, m, r.Receipt, inv.check(ctx, cl, m.Request, pullDelivery(r)))
+}
+
+// pullDelivery is what MNS tells of a received message beyond its body.
+func pullDelivery(r Received) Delivery {
+	return Delivery{Pull: true, DequeueCount: r.DequeueCount, EnqueuedAt: r.EnqueuedAt, FirstDequeueAt: r.FirstDequeueAt}
 }
 
 // claimFor is the least a claim hides the received message for; without an invocation deadline

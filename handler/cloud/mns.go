@@ -137,15 +137,9 @@ func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait tim
 // Delete implements Queues. A handle that is no longer valid means the message came back (its
 // visibility ran out) and someone else holds it now; that is not a failure of this check.
 func (m *mnsClient) Delete(ctx context.Context, queue, receipt string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	_, err := bounded(ctx, func() (struct{}, error) {
 		return struct{}{}, ali_mns.NewMNSQueue(queue, m.client).DeleteMessage(receipt)
 	})
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return err
-	}
 	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
 		return nil
 	}
@@ -155,16 +149,10 @@ func (m *mnsClient) Delete(ctx context.Context, queue, receipt string) error {
 // Defer implements Queues with ChangeMessageVisibility (1 s to 12 h), which answers the message's
 // new receipt handle.
 func (m *mnsClient) Defer(ctx context.Context, queue, receipt string, d time.Duration) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
 	secs := min(max(int64((d+time.Second-1)/time.Second), 1), handler.MaxVisibility)
 	resp, err := bounded(ctx, func() (ali_mns.MessageVisibilityChangeResponse, error) {
 		return ali_mns.NewMNSQueue(queue, m.client).ChangeMessageVisibility(receipt, secs)
 	})
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return "", err
-	}
 	if ali_mns.ERR_MNS_RECEIPT_HANDLE_ERROR.IsEqual(err) || ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
 		return "", nil
 	}
@@ -189,15 +177,9 @@ func unixMilli(ms int64) time.Time {
 
 // Limits implements Queues.
 func (m *mnsClient) Limits(ctx context.Context, queue string) (handler.Limits, error) {
-	if err := ctx.Err(); err != nil {
-		return handler.Limits{}, err
-	}
 	attr, err := bounded(ctx, func() (ali_mns.QueueAttribute, error) {
 		return ali_mns.NewMNSQueueManager(m.client).GetQueueAttributes(queue)
 	})
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return handler.Limits{}, err
-	}
 	if err != nil {
 		return handler.Limits{}, classifyMNS("GetQueueAttributes", queue, err)
 	}
@@ -221,19 +203,9 @@ type mnsTopics struct{ *mnsClient }
 
 // Limits implements Topics.
 func (t mnsTopics) Limits(ctx context.Context, topic string) (handler.Limits, error) {
-	return t.topicLimits(ctx, topic)
-}
-
-func (m *mnsClient) topicLimits(ctx context.Context, topic string) (handler.Limits, error) {
-	if err := ctx.Err(); err != nil {
-		return handler.Limits{}, err
-	}
 	attr, err := bounded(ctx, func() (ali_mns.TopicAttribute, error) {
-		return ali_mns.NewMNSTopicManager(m.client).GetTopicAttributes(topic)
+		return ali_mns.NewMNSTopicManager(t.client).GetTopicAttributes(topic)
 	})
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return handler.Limits{}, err
-	}
 	if err != nil {
 		return handler.Limits{}, classifyMNS("GetTopicAttributes", topic, err)
 	}
@@ -253,10 +225,12 @@ func mnsConfig() []errorTemplate {
 
 type errorTemplate interface{ IsEqual(error) bool }
 
-// classifyMNS maps an SDK error to a category by the SDK's own error identity.
+// classifyMNS maps an SDK error to a category by the SDK's own error identity. A context error
+// (bounded gave up on the call) is returned as it is: the SDK takes no context, so it never
+// wraps one itself.
 func classifyMNS(op, name string, err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
 	for _, t := range mnsConfig() {
 		if t.IsEqual(err) {
@@ -283,6 +257,10 @@ func classifyMNS(op, name string, err error) error {
 // sends and publishes are never abandoned (a send that went through after all would start a second
 // chain).
 func bounded[T any](ctx context.Context, call func() (T, error)) (T, error) {
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err
+	}
 	type result struct {
 		v   T
 		err error
