@@ -6,8 +6,10 @@
 // It serves QueryIProductionJob and SubmitIProductionJob as the gateway and the service do:
 // parameters from the query string and from a form body (GET, POST with a query string as the Go
 // SDK sends, POST with an application/x-www-form-urlencoded body), the RPC signature v1
-// (HMAC-SHA1 over every parameter but Signature, empty ones included), AccessKey and STS
-// credentials, the ±15 minute Timestamp window and nonce replay checks against the wall clock
+// (HMAC-SHA1 over every parameter but Signature, empty ones included) and the V3 signature
+// (ACS3-HMAC-SHA256 in an Authorization header, the call's identity in x-acs- headers, which the
+// generated SDKs of the other languages send by default), AccessKey and STS credentials, the
+// ±15 minute Timestamp (x-acs-date) window and nonce replay checks against the wall clock
 // (WithWallClock), the per-account quota per second of the injected clock (WithClock), and the
 // cloud's error bodies and statuses (wire-formats.md 1.5). Job lifecycles (Queuing, Analysing,
 // Success or Fail) follow a Script on the injected clock; Result is a JSON string whose Data is
@@ -24,8 +26,9 @@
 // Simplified compared with the cloud:
 //   - one account per server; every registered key belongs to it; RAM permissions, OwnerId and
 //     ResourceOwner* parameters and RegionId are not checked;
-//   - answers are always JSON (Format=XML is ignored); only signature method HMAC-SHA1 version
-//     1.0 is accepted;
+//   - answers are always JSON (Format=XML is ignored); of the signature methods only HMAC-SHA1
+//     1.0 (V1) and ACS3-HMAC-SHA256 (V3) are verified; ACS3-HMAC-SM3 and ACS3-RSA-SHA256 answer
+//     IncompleteSignature;
 //   - Input, Output and JobParams are stored and echoed, not validated (only FunctionName is
 //     required, NotifyUrl must be an MNS queue URL); algorithms outside the 14 are accepted;
 //   - Result of a running job is ""; the cloud's value is not documented. An unknown job id
@@ -35,6 +38,24 @@
 //     1.5): InvalidAction.NotFound 404, SignatureDoesNotMatch 400, Throttling 503 for the
 //     injected MPS flow-control fault, Throttling.User 400 for the quota;
 //   - the default results per algorithm and the processing times are plausible, not measured.
+//
+// Proven, from a document or a probe:
+//   - V1: the string to sign and the vectors of wire-formats.md 1.3 (the SDK's capture, re-computed
+//     in Python); the common parameters; the Timestamp layout;
+//   - V3: the canonical request, the string to sign and the rule that every common header present
+//     but Authorization is signed (help.aliyun.com document_detail/2593177); the four requests in
+//     testdata/mps/v3, captured from Alibaba Cloud's own V3 client (darabonba-openapi/v2 v2.1.7)
+//     and verified in Python before they were stored, are served (TestV3CapturedRequestsAreServed);
+//   - the response envelope, Result's double encoding (the SDK's response type) and the object
+//     form (the API page's example); the SDK's error parsing and its SignatureDoesNotMatch marker.
+//
+// Inferred, with every answer the handler depends on tested in each plausible form:
+//   - the statuses of gateway errors (wire-formats.md 1.5) and their V3 equivalents: a V3 call
+//     fails with the V1 codes (a header missing is MissingParameter, a header unsigned or an
+//     unknown algorithm IncompleteSignature, a body that does not match x-acs-content-sha256
+//     SignatureDoesNotMatch);
+//   - the answer for an unknown job (both forms, WithUnknownJob), Throttling's 503, Result of a
+//     running job.
 //
 // The conformance suite runs against the real cloud when these variables are set (otherwise
 // only against the emulator):

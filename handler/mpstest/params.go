@@ -12,8 +12,8 @@ import (
 	"strings"
 )
 
-// maxFormBody bounds a form body; the SDK sends none, and the gateway's own limit is not
-// documented, so this only protects the emulator.
+// maxFormBody bounds a request body; the classic SDK sends none, and the gateway's own limit is
+// not documented, so this only protects the emulator.
 const maxFormBody = 1 << 20
 
 // param is one decoded key/value pair as it arrived, in arrival order (query first, then form).
@@ -39,25 +39,27 @@ func (ps params) lookup(key string) (string, bool) {
 
 // parseParams decodes the query string and a form body with form rules ("+" is a space), as
 // every standard client encodes them: the Go SDK (query of a POST), GET with a query string, or
-// POST with an application/x-www-form-urlencoded body.
-func parseParams(r *http.Request) (params, *APIError) {
+// POST with an application/x-www-form-urlencoded body. It returns the body too, which the V3
+// signature hashes whatever its type.
+func parseParams(r *http.Request) (params, []byte, *APIError) {
 	var ps params
 	if err := appendPairs(&ps, r.URL.RawQuery); err != nil {
-		return nil, errInvalidParameter("QueryString")
+		return nil, nil, errInvalidParameter("QueryString")
 	}
-	if r.Method == http.MethodPost && r.Body != nil {
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if ct == "application/x-www-form-urlencoded" {
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
-			if err != nil || len(body) > maxFormBody {
-				return nil, errInvalidParameter("Body")
-			}
-			if err := appendPairs(&ps, string(body)); err != nil {
-				return nil, errInvalidParameter("Body")
-			}
+	var body []byte
+	if r.Body != nil {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
+		if err != nil || len(body) > maxFormBody {
+			return nil, nil, errInvalidParameter("Body")
 		}
 	}
-	return ps, nil
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && ct == "application/x-www-form-urlencoded" {
+		if err := appendPairs(&ps, string(body)); err != nil {
+			return nil, nil, errInvalidParameter("Body")
+		}
+	}
+	return ps, body, nil
 }
 
 // appendPairs is url.ParseQuery without the map, so order and repeats survive.

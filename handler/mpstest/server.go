@@ -111,21 +111,35 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	ps, apiErr := parseParams(r)
+	ps, body, apiErr := parseParams(r)
 	if apiErr != nil {
 		s.answerError(w, &c, apiErr)
 		return
 	}
+	v3 := isV3(r)
+	if v3 {
+		ps = v3Params(r, ps)
+	}
 	c.Params = ps.values()
 	c.Action, c.JobID, c.AccessKeyID = ps.get("Action"), ps.get("JobId"), ps.get("AccessKeyId")
+	if a, ok := parseV3Auth(r.Header.Get("Authorization")); v3 && ok {
+		c.AccessKeyID = a.credential
+	}
 	if apiErr := checkAction(r, ps); apiErr != nil {
 		s.answerError(w, &c, apiErr)
 		return
 	}
-	if _, apiErr := s.authenticate(r.Method, ps); apiErr != nil {
+	var id string
+	if v3 {
+		id, apiErr = s.authenticateV3(r, body)
+	} else {
+		id, apiErr = s.authenticate(r.Method, ps)
+	}
+	if apiErr != nil {
 		s.answerError(w, &c, apiErr)
 		return
 	}
+	c.AccessKeyID = id
 
 	s.mu.Lock()
 	f, faulty := s.pickFault(c.Action, c.JobID)
