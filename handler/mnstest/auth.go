@@ -51,10 +51,17 @@ func (s *Server) authenticate(c *call) *APIError {
 	if !hmac.Equal([]byte(want), []byte(sig)) {
 		return apiErr(http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
 	}
-	if cred.Token != "" && r.Header.Get("security-token") != cred.Token {
-		// The code for a bad STS token is not documented for MNS; OSS, signed the same way, answers
-		// 403 InvalidAccessKeyId, which the MNS SDK maps too.
+	// The codes for STS failures are not documented for MNS; OSS, signed the same way, answers 403
+	// InvalidAccessKeyId for a wrong, stray or expired token, which the MNS SDK maps too.
+	token, hasToken := r.Header.Get("security-token"), len(r.Header.Values("security-token")) > 0
+	switch {
+	case cred.Token == "" && hasToken:
+		// A permanent pair does not take a token: the cloud resolves the token, not the pair.
 		return apiErr(http.StatusForbidden, "InvalidAccessKeyId", "The security token you provided is invalid.")
+	case cred.Token != "" && token != cred.Token:
+		return apiErr(http.StatusForbidden, "InvalidAccessKeyId", "The security token you provided is invalid.")
+	case cred.Token != "" && !cred.Expires.IsZero() && !s.cfg.wall.Now().Before(cred.Expires):
+		return apiErr(http.StatusForbidden, "InvalidAccessKeyId", "The security token you provided has expired.")
 	}
 	if md := r.Header.Get("Content-MD5"); md != "" && !contentMD5Matches(md, c.body) {
 		return apiErr(http.StatusBadRequest, "InvalidDegist", "The Content-MD5 you specified is not valid.")

@@ -396,6 +396,23 @@ func conformanceCases() []conformanceCase {
 				_, err := ali_mns.NewMNSQueueManager(tg.emu.NewSDKClient("STS.id", "sts-secret", "token-2", 0)).GetQueueAttributes("missing")
 				return err
 			}},
+		{name: "an STS pair past its expiry is InvalidAccessKeyId", emulatorOnly: true, want: wantAccessKeyID,
+			opts: []Option{WithSTSCredentialExpiring("STS.id", "sts-secret", "token-1", time.Now().Add(-time.Second))},
+			run: func(t *testing.T, tg *target) error {
+				_, err := ali_mns.NewMNSQueueManager(tg.emu.NewSDKClient("STS.id", "sts-secret", "token-1", 0)).GetQueueAttributes("missing")
+				return err
+			}},
+		{name: "an STS pair before its expiry is accepted", emulatorOnly: true, want: wantQueueNotExist,
+			opts: []Option{WithSTSCredentialExpiring("STS.id", "sts-secret", "token-1", time.Now().Add(time.Hour))},
+			run: func(t *testing.T, tg *target) error {
+				_, err := ali_mns.NewMNSQueueManager(tg.emu.NewSDKClient("STS.id", "sts-secret", "token-1", 0)).GetQueueAttributes("missing")
+				return err
+			}},
+		{name: "a permanent pair sent with a stray security-token is InvalidAccessKeyId", emulatorOnly: true, want: wantAccessKeyID,
+			run: func(t *testing.T, tg *target) error {
+				_, err := ali_mns.NewMNSQueueManager(tg.emu.NewSDKClient(testID, testSecret, "stray-token", 0)).GetQueueAttributes("missing")
+				return err
+			}},
 
 		// Topics.
 		{name: "CreateTopic creates a topic", billable: true, want: wantOK, run: func(t *testing.T, tg *target) error {

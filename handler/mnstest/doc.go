@@ -55,7 +55,8 @@
 //     no dead-letter queues, no ListQueue/ListTopic/ListSubscription, no message attributes.
 //   - Codes the documentation does not establish are inferred: InvalidArgument for oversized
 //     bodies, batches over 16, bad Priority and bad numOfMessages; 403 InvalidAccessKeyId for a
-//     wrong or missing STS token; 400 InvalidRequestURL for unknown paths; 404 with an <Errors>
+//     wrong, missing or expired STS token (WithSTSCredentialExpiring) and for a token sent with a
+//     permanent pair; 400 InvalidRequestURL for unknown paths; 404 with an <Errors>
 //     body for a partly failed BatchDeleteMessage. A message's own DelaySeconds always overrides
 //     the queue's (the Go SDK always sends one); Priority 0 means the default 8. JSON
 //     notifications carry PublishTime as a string and MessageTag only when set.

@@ -61,6 +61,14 @@ func WithSTSCredential(id, secret, token string) Option {
 	return func(o *config) { o.creds = append(o.creds, Credential{ID: id, Secret: secret, Token: token}) }
 }
 
+// WithSTSCredentialExpiring registers a temporary AccessKey pair that the server refuses from
+// expires on (wall clock), as the cloud refuses an STS token past its Expiration.
+func WithSTSCredentialExpiring(id, secret, token string, expires time.Time) Option {
+	return func(o *config) {
+		o.creds = append(o.creds, Credential{ID: id, Secret: secret, Token: token, Expires: expires})
+	}
+}
+
 // WithSeed seeds the random source behind ids, receipt handles and probabilistic faults, so a
 // run can be replayed. Default 1.
 func WithSeed(seed int64) Option { return func(o *config) { o.seed = seed } }

@@ -45,9 +45,11 @@ type Server struct {
 	nextHook int
 }
 
-// Credential is an AccessKey pair of the account; Token is set for STS pairs.
+// Credential is an AccessKey pair of the account; Token is set for STS pairs, and Expires, when
+// not zero, ends an STS pair (judged on the wall clock, like the Date header).
 type Credential struct {
 	ID, Secret, Token string
+	Expires           time.Time
 }
 
 // NewServer starts an emulator on 127.0.0.1:0. Close it when done.
