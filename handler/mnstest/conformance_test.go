@@ -1,6 +1,7 @@
 package mnstest
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -194,6 +195,22 @@ func conformanceCases() []conformanceCase {
 				ms = append(ms, sendReq("m", 0, 8))
 			}
 			_, err := tg.queue(tg.newQueue(t)).BatchSendMessage(ms...)
+			return err
+		}},
+		{name: "BatchSendMessage with one bad message answers per message and stores the others", want: wantBatchFail, run: func(t *testing.T, tg *target) error {
+			q := tg.queue(tg.newQueue(t))
+			resp, err := q.BatchSendMessage(sendReq("first", 0, 8), sendReq("bad", 0, 17), sendReq("third", 0, 8))
+			var got []string
+			for _, m := range resp.Messages {
+				got = append(got, fmt.Sprintf("id:%t code:%s", m.MessageId != "", m.ErrorCode))
+			}
+			want := []string{"id:true code:", "id:false code:InvalidArgument", "id:true code:"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("entries (-want +got):\n%s", diff)
+			}
+			if n := drain(q); n != 2 {
+				t.Errorf("the queue held %d messages, want the 2 good ones", n)
+			}
 			return err
 		}},
 		{name: "BatchSendMessage over 64 KiB in total is InvalidArgument", want: wantInvalidArgument, run: func(t *testing.T, tg *target) error {

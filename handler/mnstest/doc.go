@@ -66,8 +66,9 @@
 //   - Request records are kept for the server's life. A Drop fault aborts the handler with
 //     http.ErrAbortHandler, which net/http turns into a closed connection; callers of Handler()
 //     outside net/http must recover it.
-//   - A BatchSendMessage with one bad message is refused whole (InvalidArgument); the cloud's
-//     per-message partial failure is not produced.
+//   - A BatchSendMessage with a bad message (its size, DelaySeconds or Priority) stores the others
+//     and answers every message in order, ErrorCode for the bad ones, as the SDKs read it; the
+//     status of that answer is not documented and is 500 here.
 //
 // The conformance suite (conformance_test.go) runs the same table against the real cloud when
 // these environment variables are set (skipped otherwise): CONFORMANCE_MNS_ENDPOINT (e.g.

@@ -142,6 +142,20 @@ func batchReceive(q ali_mns.AliMNSQueue, n int32, wait int64) (ali_mns.BatchMess
 	}
 }
 
+// drain receives until the queue answers MessageNotExist (a batch may hold fewer than are
+// available) and returns how many messages it took.
+func drain(q ali_mns.AliMNSQueue) int {
+	n := 0
+	for range 20 {
+		r, err := batchReceive(q, 16, 0)
+		if err != nil {
+			break
+		}
+		n += len(r.Messages)
+	}
+	return n
+}
+
 func peek(q ali_mns.AliMNSQueue) (ali_mns.MessageReceiveResponse, error) {
 	rc, ec := make(chan ali_mns.MessageReceiveResponse, 1), make(chan error, 1)
 	q.PeekMessage(rc, ec)

@@ -155,24 +155,36 @@ func (s *Server) batchSendMessageOp(c *call) (answer, *APIError) {
 	if e != nil {
 		return answer{}, e
 	}
-	// The whole batch is checked before any message is stored, so a refused batch stores none.
+	// What makes the whole batch wrong (its count, its total size) refuses it before anything is
+	// stored; a message's own fault (its size, DelaySeconds, Priority) fails that message only:
+	// the answer lists each message in order, an id for those stored and ErrorCode for the others,
+	// as the SDKs read it (the Go SDK's batchOpDecoder, the PHP SDK's BatchSendFailException).
 	ps := make([]sendParams, len(w.Messages))
+	bad := make([]*APIError, len(w.Messages))
 	total := 0
 	for i, m := range w.Messages {
-		if ps[i], e = parseSend(m, q); e != nil {
-			return answer{}, e
+		ps[i], bad[i] = parseSend(m, q)
+		if m.MessageBody != nil {
+			total += len(*m.MessageBody)
 		}
-		total += len(ps[i].body)
 	}
 	if total > maxMessageSize {
 		return answer{}, errRange("the total size of Messages", 1, maxMessageSize, "bytes")
 	}
 	out := wireSendResults{}
-	for _, p := range ps {
+	status := http.StatusCreated
+	for i, p := range ps {
+		if bad[i] != nil {
+			// The status of a partly failed batch is not documented; the SDKs take any status but
+			// 2xx with a <Messages> body as a partial failure. 500 is assumed.
+			status = http.StatusInternalServerError
+			out.Messages = append(out.Messages, wireSendResult{ErrorCode: bad[i].Code, ErrorMessage: bad[i].Message})
+			continue
+		}
 		m := s.enqueueLocked(q, p, now)
 		out.Messages = append(out.Messages, wireSendResult{MessageID: m.id, MessageBodyMD5: m.md5})
 	}
-	return answer{status: http.StatusCreated, body: marshalAnswer(out)}, nil
+	return answer{status: status, body: marshalAnswer(out)}, nil
 }
 
 // receiveOp serves Receive, BatchReceive, Peek and BatchPeek. Receives long-poll: see waitFor.
