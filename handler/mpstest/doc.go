@@ -53,7 +53,8 @@
 //   - the statuses of gateway errors (wire-formats.md 1.5) and their V3 equivalents: a V3 call
 //     fails with the V1 codes (a header missing is MissingParameter, a header unsigned or an
 //     unknown algorithm IncompleteSignature, a body that does not match x-acs-content-sha256
-//     SignatureDoesNotMatch);
+//     SignatureDoesNotMatch, an x-acs-accesskey-id that is not the Credential IncompleteSignature,
+//     an unsigned Content-Type accepted);
 //   - the answer for an unknown job (both forms, WithUnknownJob), Throttling's 503, Result of a
 //     running job.
 //

@@ -39,22 +39,23 @@ func (ps params) lookup(key string) (string, bool) {
 
 // parseParams decodes the query string and a form body with form rules ("+" is a space), as
 // every standard client encodes them: the Go SDK (query of a POST), GET with a query string, or
-// POST with an application/x-www-form-urlencoded body. It returns the body too, which the V3
-// signature hashes whatever its type.
-func parseParams(r *http.Request) (params, []byte, *APIError) {
+// POST with an application/x-www-form-urlencoded body. It reads the body only when it is needed: a
+// form, or a V3 call (whose signature hashes the body whatever its type), and returns it.
+func parseParams(r *http.Request, v3 bool) (params, []byte, *APIError) {
 	var ps params
 	if err := appendPairs(&ps, r.URL.RawQuery); err != nil {
 		return nil, nil, errInvalidParameter("QueryString")
 	}
-	var body []byte
-	if r.Body != nil {
-		var err error
-		body, err = io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
-		if err != nil || len(body) > maxFormBody {
-			return nil, nil, errInvalidParameter("Body")
-		}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	form := r.Method == http.MethodPost && ct == "application/x-www-form-urlencoded"
+	if !form && !v3 || r.Body == nil {
+		return ps, nil, nil
 	}
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && ct == "application/x-www-form-urlencoded" {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
+	if err != nil || len(body) > maxFormBody {
+		return nil, nil, errInvalidParameter("Body")
+	}
+	if form {
 		if err := appendPairs(&ps, string(body)); err != nil {
 			return nil, nil, errInvalidParameter("Body")
 		}

@@ -111,12 +111,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	ps, body, apiErr := parseParams(r)
+	v3 := isV3(r)
+	ps, body, apiErr := parseParams(r, v3)
 	if apiErr != nil {
 		s.answerError(w, &c, apiErr)
 		return
 	}
-	v3 := isV3(r)
 	if v3 {
 		ps = v3Params(r, ps)
 	}
@@ -124,6 +124,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c.Action, c.JobID, c.AccessKeyID = ps.get("Action"), ps.get("JobId"), ps.get("AccessKeyId")
 	if a, ok := parseV3Auth(r.Header.Get("Authorization")); v3 && ok {
 		c.AccessKeyID = a.credential
+	}
+	if v3 {
+		for _, h := range [...]string{hdrAction, hdrVersion} {
+			if r.Header.Get(h) == "" {
+				s.answerError(w, &c, errMissing(h))
+				return
+			}
+		}
 	}
 	if apiErr := checkAction(r, ps); apiErr != nil {
 		s.answerError(w, &c, apiErr)
