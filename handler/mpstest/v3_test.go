@@ -281,7 +281,9 @@ func v3Cases() []v3Case {
 		},
 		{
 			name: "a missing x-acs-action is not made up from the query", wantStatus: 400, wantCode: CodeMissingParameter,
-			call: func(c *v3Call) { c.action, c.query = "", url.Values{"Action": {ActionQuery}, "JobId": {"39f8e0bc005e4f309379701645f4"}} },
+			call: func(c *v3Call) {
+				c.action, c.query = "", url.Values{"Action": {ActionQuery}, "JobId": {"39f8e0bc005e4f309379701645f4"}}
+			},
 		},
 		{
 			name: "an Action in the query does not override the signed header", wantStatus: 200,
