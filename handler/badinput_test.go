@@ -20,6 +20,7 @@ import (
 
 	"iprodwatch/handler"
 	"iprodwatch/handler/handlertest"
+	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
 	"iprodwatch/parse"
 )
@@ -288,7 +289,9 @@ func TestBadInputIsDeadLetteredWithItsReason(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := newEnv(t, handlertest.Options{})
+			// The bad message and its two neighbours must reach one invocation: strict delivery, so
+			// the service's loose batch filling does not split them.
+			e := newEnv(t, handlertest.Options{MNS: []mnstest.Option{mnstest.WithStrictOrder()}})
 			e.seed(job1, "ImageH2V", mpstest.Script{Done: time.Second}, false)
 			e.seed(job2, "VideoH2V", mpstest.Script{Analysing: time.Second, Never: true}, false)
 			e.clk.AdvanceTo(t0.Add(2 * time.Second))

@@ -246,3 +246,57 @@ func sendCheck(t *testing.T, c *core, body string) {
 		t.Fatal(err)
 	}
 }
+
+// Copies rarely share a delivery (MNS returns what one of its nodes holds), so an instance
+// remembers how far it took each chain: a copy that reaches it later, at a slot it already
+// worked, is merged without a query. Its own next check, at the slot it planned, is worked; so
+// are a copy with a later deadline and a notification. (Found when mnstest's delivery became the
+// service's: chains per job max 3.50 in the chaos run.)
+func TestACopyDeliveredApartIsMergedByTheInstanceThatWorkedIt(t *testing.T) {
+	first := t0.Add(-20 * time.Minute)
+	checkAt := func(due time.Time, deadline string) string {
+		s := `{"v":1,"jobId":"` + job1 + `","attempt":5,"firstCheckedAt":"` + first.Format(time.RFC3339) +
+			`","dueAt":"` + due.Format(time.RFC3339) + `","algorithm":"VideoH2V","lastState":"Analysing","stateSince":"` + first.Format(time.RFC3339) + `"`
+		if deadline != "" {
+			s += `,"deadline":"` + deadline + `"`
+		}
+		return s + "}"
+	}
+	decisions := func(recs []handler.Record) []handler.Decision {
+		var out []handler.Decision
+		for _, r := range recs {
+			out = append(out, r.Decision)
+		}
+		return out
+	}
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing) // never ends
+	// Off the whole second, so the next slot is planned with a fraction that its message loses.
+	c.clk.Advance(1500 * time.Millisecond)
+	copyOf := checkAt(t0, t0.Add(2*time.Hour).Format(time.RFC3339))
+	if got := decisions(c.invoke(copyOf)); len(got) != 1 || got[0] != handler.DecisionRequeued {
+		t.Fatalf("the first copy: %v, want requeued", got)
+	}
+	c.clk.Advance(30 * time.Second)
+	if got := decisions(c.invoke(copyOf)); len(got) != 1 || got[0] != handler.DecisionMerged {
+		t.Errorf("the second copy 30 s later: %v, want merged", got)
+	}
+	if got := decisions(c.invoke(checkAt(t0, ""))); len(got) != 1 || got[0] != handler.DecisionRequeued {
+		t.Errorf("a copy with a later deadline (the default, 24 h): %v, want it worked (requeued)", got)
+	}
+	notified := `{"Type":"IProduction","JobId":"` + job1 + `","State":"Success"}`
+	if got := decisions(c.invoke(notified)); len(got) != 1 || got[0] == handler.DecisionMerged {
+		t.Errorf("a notification: %v, want it worked", got)
+	}
+	// The chain's own next checks, each at the slot that was planned, are worked.
+	msgs := c.cloud.Messages("check")
+	if len(msgs) == 0 {
+		t.Fatal("no next check on the queue")
+	}
+	for _, m := range msgs {
+		c.clk.AdvanceTo(t0.Add(3 * time.Hour))
+		if got := decisions(c.invoke(string(m.Body))); len(got) != 1 || got[0] == handler.DecisionMerged {
+			t.Errorf("the chain's own next check: %v, want it worked", got)
+		}
+	}
+}

@@ -275,6 +275,14 @@ func Merged(m parse.Message) Verdict {
 	return Verdict{Decision: DecisionMerged, Check: c, Reason: "another check of this job in this delivery"}
 }
 
+// AlreadyAdvanced is the verdict on a check whose chain this instance has already taken past its
+// slot (advanced.go): a copy delivered apart from the one worked.
+func AlreadyAdvanced(m parse.Message) Verdict {
+	v := Merged(m)
+	v.Reason = "a copy of a check this instance already worked at this slot"
+	return v
+}
+
 // Overtaken is the verdict on a pull mode check whose message was received again while it ran (its
 // query outlasted the visibility timeout): whoever holds the message now goes on with the chain,
 // and this check sends nothing.

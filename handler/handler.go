@@ -27,6 +27,7 @@ type Handler struct {
 	budget  *budget
 	rules   Rules
 	sizes   sizes
+	chains  advanced
 
 	salt uint64
 }

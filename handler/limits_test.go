@@ -268,9 +268,10 @@ func TestAFailedReReadKeepsWhatWasRead(t *testing.T) {
 		return handler.Limits{}, nil, false
 	}))
 	c.cloud.SetJob(job1, "ImageH2V", parse.StateAnalysing)
+	c.cloud.SetJob(job2, "ImageH2V", parse.StateAnalysing)
 	c.invoke(`{"JobId":"` + job1 + `"}`)                                                      // reads: dlq 4 KiB
 	c.cloud.CreateQueue("check", memcloudQueue(2048))                                         // the check queue's limit lowered
-	c.invoke(`{"v":1,"jobId":"` + job1 + `","userData":"` + strings.Repeat("u", 3000) + `"}`) // refused, refitted, forget()
+	c.invoke(`{"v":1,"jobId":"` + job2 + `","userData":"` + strings.Repeat("u", 3000) + `"}`) // refused, refitted, forget()
 	payload := `"` + strings.Repeat("x", 3000) + `"`
 	if _, err := c.h.Handle(context.Background(), []byte(payload)); err != nil { // re-read; the dlq's fails
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"slices"
 
 	"iprodwatch/parse"
 )
@@ -18,6 +19,17 @@ func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Messag
 	for _, m := range copies {
 		inv.record(Merged(m).Record())
 	}
+	msgs = slices.DeleteFunc(msgs, func(m parse.Message) bool {
+		if m.Err != nil {
+			return false
+		}
+		c, err := Normalize(inv.rules, m.Request, Delivery{SentAt: m.SentAt}, now)
+		if err != nil || !inv.h.chains.get(chainOf(c)).Behind(c, m.Request.Origin, now) {
+			return false
+		}
+		inv.record(AlreadyAdvanced(m).Record())
+		return true
+	})
 	return inv.each(ctx, len(msgs), func(ctx context.Context, i int) error {
 		m := msgs[i]
 		if m.Err != nil {
@@ -42,6 +54,9 @@ func (inv *invocation) carryOutPush(ctx context.Context, cl *Clients, m parse.Me
 	}
 	if v.Decision == DecisionDeadLettered {
 		return inv.deadLetter(ctx, cl, m, v)
+	}
+	if v.Next != nil && (v.Decision == DecisionRequeued || v.Decision == DecisionRetried) {
+		inv.h.chains.note(v.Check, inv.h.clock.Now())
 	}
 	inv.record(v.Record())
 	return nil

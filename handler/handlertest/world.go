@@ -55,6 +55,9 @@ type Options struct {
 	Env map[string]string
 	// MPS options, after the world's own (clock, account, region, credential).
 	MPS []mpstest.Option
+	// MNS options, after the world's own; e.g. mnstest.WithStrictOrder for a test about one
+	// batch, which the service's loose batch filling would split.
+	MNS []mnstest.Option
 	// Notify, when set, decides how many copies of each MPS job notification reach the queue
 	// (0 loses it); default 1.
 	Notify func(body []byte) int
@@ -72,8 +75,8 @@ func New(o Options) (*World, error) {
 	if m, ok := o.Clock.(*clock.Manual); ok {
 		w.virtual = newVirtual(m)
 	}
-	w.MNS = mnstest.NewServer(mnstest.WithClock(o.Clock), mnstest.WithAccount(Account), mnstest.WithRegion(Region),
-		mnstest.WithCredential(AccessKeyID, Secret))
+	w.MNS = mnstest.NewServer(append([]mnstest.Option{mnstest.WithClock(o.Clock), mnstest.WithAccount(Account),
+		mnstest.WithRegion(Region), mnstest.WithCredential(AccessKeyID, Secret)}, o.MNS...)...)
 	notify := mpstest.NotifierFunc(func(_ context.Context, queue string, body []byte) error {
 		copies := 1
 		if o.Notify != nil {

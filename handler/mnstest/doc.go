@@ -45,8 +45,9 @@
 // names are mpstest's: Calls and CallCount, FailNext, AddFault and FaultRule, ClearFaults.
 //
 // Simplified compared with the cloud:
-//   - Delivery order is deterministic (priority, then visible time, then send order); the cloud
-//     spreads messages over stripes and a batch may return fewer than are available.
+//   - Delivery follows the service's documented storage on several nodes (order.go): a receive
+//     takes what one of 4 stripes holds, so batches may be short and the order is not the send
+//     order; seeded by WithSeed, strict with WithStrictOrder. The real number of nodes is larger.
 //   - Topic fan-out is synchronous, before the PublishMessage answer; failed pushes (missing
 //     queue, notification over the queue's size) are dropped at once, not retried per
 //     NotifyStrategy. HTTP and mail endpoints are accepted but nothing is delivered to them.

@@ -19,6 +19,7 @@ type config struct {
 	maxRealWait time.Duration
 	pollEvery   time.Duration
 	maxSkew     time.Duration
+	strictOrder bool
 }
 
 func defaultConfig() config {
@@ -68,6 +69,11 @@ func WithSTSCredentialExpiring(id, secret, token string, expires time.Time) Opti
 		o.creds = append(o.creds, Credential{ID: id, Secret: secret, Token: token, Expires: expires})
 	}
 }
+
+// WithStrictOrder makes delivery deterministic: priority, then the time a message became
+// visible, then send order, and every batch as full as the queue allows. The default is the
+// service's looser order and fill (order.go), seeded by WithSeed.
+func WithStrictOrder() Option { return func(o *config) { o.strictOrder = true } }
 
 // WithSeed seeds the random source behind ids, receipt handles and probabilistic faults, so a
 // run can be replayed. Default 1.

@@ -127,6 +127,7 @@ type message struct {
 	firstDequeue time.Time
 	dequeueCount int64
 	handle       string // the only valid handle, while in flight
+	stripe       int    // the storage stripe it was written to (delivery order)
 }
 
 // MessageState is where a message is in its life, as GetQueueAttributes counts it.
@@ -277,6 +278,7 @@ func (s *Server) enqueueLocked(q *queue, p sendParams, now time.Time) *message {
 	m := &message{
 		id: id, body: p.body, md5: bodyMD5(p.body), priority: p.priority, seq: seq,
 		enqueued: now, visibleAt: now.Add(time.Duration(p.delay) * time.Second),
+		stripe: s.order.Intn(stripes),
 	}
 	q.msgs[id] = m
 	s.notifyLocked()
@@ -287,10 +289,7 @@ func (s *Server) enqueueLocked(q *queue, p sendParams, now time.Time) *message {
 // NextVisibleTime; with peek it only looks.
 func (s *Server) receiveLocked(q *queue, n int, peek bool, now time.Time) []wireReceived {
 	var out []wireReceived
-	for _, m := range q.visibleLocked(now) {
-		if len(out) == n {
-			break
-		}
+	for _, m := range s.takeLocked(q.visibleLocked(now), n) {
 		if !peek {
 			delete(q.handles, m.handle)
 			q.retireLocked(m.handle, ErrMessageNotExist) // its visibility ran out: it is receivable again

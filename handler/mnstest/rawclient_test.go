@@ -154,7 +154,7 @@ func TestCreatedResourcesAreNamedInLocation(t *testing.T) {
 // (BatchReceiveMessage, BatchSendMessage): not on every nested Message, which clients that map XML
 // attributes break on.
 func TestBatchAnswersPutTheNamespaceOnTheRootOnly(t *testing.T) {
-	s := NewServer(WithCredential(testID, testSecret))
+	s := NewServer(WithCredential(testID, testSecret), WithStrictOrder())
 	t.Cleanup(s.Close)
 	if err := s.CreateQueue("batch", QueueAttributes{}); err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ type Server struct {
 	queues   map[string]*queue
 	topics   map[string]*topic
 	rng      *mathrand.Rand
+	order    *mathrand.Rand // delivery order and batch filling, apart from rng so faults replay alike
 	seq      uint64
 	calls    map[Op]int
 	records  []Call
@@ -73,6 +74,7 @@ func newServer(opts ...Option) *Server {
 		queues:  map[string]*queue{},
 		topics:  map[string]*topic{},
 		rng:     mathrand.New(mathrand.NewSource(cfg.seed)),
+		order:   mathrand.New(mathrand.NewSource(cfg.seed + 1)),
 		calls:   map[Op]int{},
 		faults:  newFaultTable(),
 		changed: make(chan struct{}),
