@@ -52,7 +52,10 @@
 //     queue, notification over the queue's size) are dropped at once, not retried per
 //     NotifyStrategy. HTTP and mail endpoints are accepted but nothing is delivered to them.
 //     Region and account in queue endpoints are not checked.
-//   - No QPS limits, no concurrent long-poll cap, no queue "deleted recently" state, no logging,
+//   - Throttling at the service's documented thresholds (throttle.go: 429 TooManyRequests after a
+//     500 ms hold; WithThrottle), fixed where the service's are elastic. No cap on concurrent long
+//     polls: the BatchReceiveMessage reference says the service limits them by request count,
+//     wait and client IPs, but gives no number. No queue "deleted recently" state, no logging,
 //     no dead-letter queues, no ListQueue/ListTopic/ListSubscription, no message attributes.
 //   - Codes the documentation does not establish are inferred: InvalidArgument for oversized
 //     bodies, batches over 16, bad Priority and bad numOfMessages; 403 InvalidAccessKeyId for a

@@ -20,6 +20,7 @@ type config struct {
 	pollEvery   time.Duration
 	maxSkew     time.Duration
 	strictOrder bool
+	throttle    Throttle
 }
 
 func defaultConfig() config {

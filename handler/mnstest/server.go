@@ -43,6 +43,7 @@ type Server struct {
 	changed  chan struct{} // closed and replaced on every state change: wakes long polls
 	pollers  map[string]int
 	hooks    map[string]map[int]func(PublishedMessage)
+	windows  map[string]window // throttling: each threshold's use this second
 	nextHook int
 }
 
@@ -77,6 +78,7 @@ func newServer(opts ...Option) *Server {
 		order:   mathrand.New(mathrand.NewSource(cfg.seed + 1)),
 		calls:   map[Op]int{},
 		faults:  newFaultTable(),
+		windows: map[string]window{},
 		changed: make(chan struct{}),
 		pollers: map[string]int{},
 		hooks:   map[string]map[int]func(PublishedMessage){},
@@ -185,6 +187,12 @@ func (s *Server) serve(c *call) (answer, *APIError) {
 	}
 	if e := s.authenticate(c); e != nil {
 		return answer{}, e
+	}
+	s.mu.Lock()
+	admitted := s.admitLocked(c, s.clock.Now())
+	s.mu.Unlock()
+	if !admitted {
+		return answer{}, s.throttled(c.r)
 	}
 	h, ok := handlers[c.op]
 	if !ok {
