@@ -4,7 +4,7 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 SOAK_JOBS ?= 20000
 
-.PHONY: help demo test soak vet build emulate bench fuzz deploy clean
+.PHONY: help demo test soak conformance vet build emulate bench fuzz deploy clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,6 +18,9 @@ test: vet ## go vet, the whole suite under the race detector, then the 2,000-job
 
 soak: ## the long chaos and load runs: SOAK_JOBS jobs (default 20000) and 10,000 pending checks
 	IPRODWATCH_SOAK_JOBS=$(SOAK_JOBS) $(GO) test -count=1 -timeout 60m -v -run '^(TestChaos|TestQPSUnderLoad)$$' ./handler
+
+conformance: ## the emulators' conformance suites against your cloud account too (README, Emulators)
+	CONFORMANCE=cloud $(GO) test -count=1 -v ./handler/mpstest ./handler/mnstest
 
 vet: ## go vet ./...
 	$(GO) vet ./...

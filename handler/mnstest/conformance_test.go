@@ -2,7 +2,6 @@ package mnstest
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"iprodwatch/handler/clock"
+	"iprodwatch/handler/conformance"
 )
 
 // expect is the SDK error a case must surface, by the SDK's own template identity.
@@ -43,7 +43,7 @@ var (
 type conformanceCase struct {
 	name         string
 	emulatorOnly bool     // needs the emulator's clock or test API
-	billable     bool     // topics: against the cloud only with CONFORMANCE_MNS_BILLABLE=1
+	billable     bool     // topics: against the cloud only with CONFORMANCE_BILLABLE=1
 	opts         []Option // extra emulator options
 	run          func(t *testing.T, tg *target) error
 	want         expect
@@ -508,8 +508,8 @@ func runConformance(t *testing.T, cloud bool) {
 					t.Skip("needs the emulator's clock or test API")
 				}
 				tg = newCloudTarget(t)
-				if tc.billable && !envSet("CONFORMANCE_MNS_BILLABLE") {
-					t.Skip("billable; set CONFORMANCE_MNS_BILLABLE=1")
+				if tc.billable && !tg.billable {
+					t.Skip("billable; set CONFORMANCE_BILLABLE=1")
 				}
 			} else {
 				tg = newEmulatorTarget(t, tc.opts...)
@@ -528,8 +528,8 @@ func runConformance(t *testing.T, cloud bool) {
 func TestConformanceEmulator(t *testing.T) { runConformance(t, false) }
 
 func TestConformanceCloud(t *testing.T) {
-	if os.Getenv("CONFORMANCE_MNS_ENDPOINT") == "" {
-		t.Skip("CONFORMANCE_MNS_ENDPOINT not set: the cloud conformance run is opt-in")
+	if !conformance.Enabled() {
+		t.Skip("the cloud run is opt-in: CONFORMANCE=cloud (make conformance)")
 	}
 	runConformance(t, true)
 }

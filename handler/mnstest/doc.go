@@ -74,10 +74,9 @@
 //     and answers every message in order, ErrorCode for the bad ones, as the SDKs read it; the
 //     status of that answer is not documented and is 500 here.
 //
-// The conformance suite (conformance_test.go) runs the same table against the real cloud when
-// these environment variables are set (skipped otherwise): CONFORMANCE_MNS_ENDPOINT (e.g.
-// http://<account>.mns.cn-hangzhou.aliyuncs.com), CONFORMANCE_MNS_ACCESS_KEY_ID,
-// CONFORMANCE_MNS_ACCESS_KEY_SECRET, optional CONFORMANCE_MNS_SECURITY_TOKEN; queue and
-// read-only cases run by default, topic cases (billable) only with CONFORMANCE_MNS_BILLABLE=1.
-// Cases that need the emulator's clock or test API are skipped against the cloud.
+// The conformance suite (conformance_test.go) runs the same table against the real cloud with
+// `make conformance` (CONFORMANCE=cloud and the function's own credential variables: package
+// handler/conformance); queue and read-only cases always, topic cases (billable) only with
+// CONFORMANCE_BILLABLE=1. Cases that need the emulator's clock or test API are skipped against
+// the cloud.
 package mnstest

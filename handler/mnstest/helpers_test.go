@@ -3,7 +3,6 @@ package mnstest
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
 	"iprodwatch/handler/clock"
+	"iprodwatch/handler/conformance"
 )
 
 const (
@@ -29,6 +29,7 @@ type target struct {
 	unknownKey ali_mns.MNSClient // AccessKeyId the account does not have
 	emu        *Server           // nil against the cloud
 	prefix     string
+	billable   bool // the cloud run may create topics (CONFORMANCE_BILLABLE=1)
 	cleanup    []func()
 }
 
@@ -50,18 +51,19 @@ func newEmulatorTarget(t *testing.T, opts ...Option) *target {
 	}
 }
 
-// newCloudTarget is the real service, from CONFORMANCE_MNS_* variables; it skips without them.
+// newCloudTarget is the real service (package conformance); it skips without the cloud run.
 func newCloudTarget(t *testing.T) *target {
 	t.Helper()
-	ep, id, secret := os.Getenv("CONFORMANCE_MNS_ENDPOINT"), os.Getenv("CONFORMANCE_MNS_ACCESS_KEY_ID"), os.Getenv("CONFORMANCE_MNS_ACCESS_KEY_SECRET")
-	if ep == "" || id == "" || secret == "" {
-		t.Skip("CONFORMANCE_MNS_ENDPOINT, CONFORMANCE_MNS_ACCESS_KEY_ID, CONFORMANCE_MNS_ACCESS_KEY_SECRET not set")
+	c, ok := conformance.FromEnv(t)
+	if !ok {
+		t.Skip("the cloud run is opt-in: CONFORMANCE=cloud (make conformance)")
 	}
-	token := os.Getenv("CONFORMANCE_MNS_SECURITY_TOKEN")
+	ep, token := c.MNSEndpoint, c.SecurityToken
 	mk := func(id, secret string) ali_mns.MNSClient {
 		return ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{EndPoint: ep, AccessKeyId: id, AccessKeySecret: secret, Token: token, TimeoutSecond: 40})
 	}
-	tg := &target{client: mk(id, secret), badSecret: mk(id, secret+"x"), unknownKey: mk("LTAInobodyatall000000000", secret),
+	id, secret := c.AccessKeyID, c.Secret
+	tg := &target{client: mk(id, secret), badSecret: mk(id, secret+"x"), unknownKey: mk("LTAInobodyatall000000000", secret), billable: c.Billable,
 		prefix: fmt.Sprintf("mnstest-%d", time.Now().UnixNano())}
 	t.Cleanup(func() {
 		for _, f := range tg.cleanup {
@@ -191,5 +193,3 @@ func (tg *target) waitPolling(t *testing.T, q string) {
 type errMatcher func(error) bool
 
 func big(n int) string { return strings.Repeat("a", n) }
-
-func envSet(k string) bool { return os.Getenv(k) != "" && os.Getenv(k) != "0" }

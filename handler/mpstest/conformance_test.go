@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -170,9 +169,9 @@ func TestSDKSubmitAndQueryFollowTheScriptedLifecycle(t *testing.T) {
 }
 
 func TestSDKQueriesAFinishedJobOfTheRealAccount(t *testing.T) {
-	tg := realTarget()
+	tg := realTarget(t)
 	if tg == nil || tg.jobID == "" {
-		t.Skip("set CONFORMANCE_MPS_REGION, CONFORMANCE_MPS_ACCESS_KEY_ID, CONFORMANCE_MPS_ACCESS_KEY_SECRET and CONFORMANCE_MPS_JOB_ID")
+		t.Skip("the cloud run (CONFORMANCE=cloud) with CONFORMANCE_MPS_JOB_ID")
 	}
 	resp, err := queryJob(tg.defaultClient(t), tg.jobID)
 	if err != nil {
@@ -186,12 +185,12 @@ func TestSDKQueriesAFinishedJobOfTheRealAccount(t *testing.T) {
 }
 
 func TestSDKSubmitsToTheRealAccount(t *testing.T) {
-	tg := realTarget()
-	if tg == nil || os.Getenv("CONFORMANCE_MPS_BILLABLE") != "1" {
-		t.Skip("billable: set the CONFORMANCE_MPS_* credentials and CONFORMANCE_MPS_BILLABLE=1")
+	tg := realTarget(t)
+	if tg == nil || !tg.cloud.Billable {
+		t.Skip("billable: the cloud run (CONFORMANCE=cloud) with CONFORMANCE_BILLABLE=1")
 	}
 	r := mts.CreateSubmitIProductionJobRequest()
-	r.FunctionName, r.Input, r.Output = parse.AlgorithmCover, os.Getenv("CONFORMANCE_MPS_INPUT"), os.Getenv("CONFORMANCE_MPS_OUTPUT")
+	r.FunctionName, r.Input, r.Output = parse.AlgorithmCover, tg.cloud.MPSInput, tg.cloud.MPSOutput
 	sub, err := tg.defaultClient(t).SubmitIProductionJob(r)
 	if err != nil {
 		t.Fatalf("SubmitIProductionJob: %v", err)
@@ -386,7 +385,7 @@ func TestSDKErrorsCarryTheCloudsCodeAndStatus(t *testing.T) {
 		name string
 		real *target
 	}{{name: "emulator"}}
-	if tg := realTarget(); tg != nil {
+	if tg := realTarget(t); tg != nil {
 		targets = append(targets, struct {
 			name string
 			real *target

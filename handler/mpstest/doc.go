@@ -58,12 +58,8 @@
 //   - the answer for an unknown job (both forms, WithUnknownJob), Throttling's 503, Result of a
 //     running job.
 //
-// The conformance suite runs against the real cloud when these variables are set (otherwise
-// only against the emulator):
-//
-//	CONFORMANCE_MPS_REGION, CONFORMANCE_MPS_ACCESS_KEY_ID, CONFORMANCE_MPS_ACCESS_KEY_SECRET  enable it
-//	CONFORMANCE_MPS_SECURITY_TOKEN  STS token for the key above (optional)
-//	CONFORMANCE_MPS_JOB_ID          a finished job of the account, for the read-only happy path
-//	CONFORMANCE_MPS_BILLABLE=1        also run SubmitIProductionJob (billable), with
-//	CONFORMANCE_MPS_INPUT, CONFORMANCE_MPS_OUTPUT  OSS URIs for the submitted Cover job
+// The conformance suites (the SDK's V1 calls and the V3 cases) run against the real cloud too
+// with `make conformance` (CONFORMANCE=cloud and the function's own credential variables:
+// package handler/conformance); CONFORMANCE_MPS_JOB_ID adds the read-only query of a finished
+// job, CONFORMANCE_BILLABLE=1 with CONFORMANCE_MPS_INPUT and CONFORMANCE_MPS_OUTPUT a submit.
 package mpstest

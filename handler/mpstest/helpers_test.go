@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
 
 	"iprodwatch/handler/clock"
+	"iprodwatch/handler/conformance"
 )
 
 // Test keys (fake).
@@ -33,7 +33,7 @@ const (
 var epoch = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
 // target is where a test sends its calls: an emulator, or the real cloud when the
-// CONFORMANCE_MPS_* variables are set.
+// cloud run is asked for (package conformance: make conformance).
 type target struct {
 	srv            *Server // nil against the real cloud
 	clk            *clock.Manual
@@ -41,17 +41,19 @@ type target struct {
 	id, secret     string
 	token          string
 	jobID          string // a finished job (real cloud only)
+	cloud          conformance.Cloud
 }
 
 func (tg *target) real() bool { return tg.srv == nil }
 
-// realTarget returns the real cloud target, or nil when it is not configured.
-func realTarget() *target {
-	region, id, secret := os.Getenv("CONFORMANCE_MPS_REGION"), os.Getenv("CONFORMANCE_MPS_ACCESS_KEY_ID"), os.Getenv("CONFORMANCE_MPS_ACCESS_KEY_SECRET")
-	if region == "" || id == "" || secret == "" {
+// realTarget returns the real cloud target, or nil when the cloud run is not asked for.
+func realTarget(t *testing.T) *target {
+	t.Helper()
+	c, ok := conformance.FromEnv(t)
+	if !ok {
 		return nil
 	}
-	return &target{region: region, id: id, secret: secret, token: os.Getenv("CONFORMANCE_MPS_SECURITY_TOKEN"), jobID: os.Getenv("CONFORMANCE_MPS_JOB_ID")}
+	return &target{region: c.Region, id: c.AccessKeyID, secret: c.Secret, token: c.SecurityToken, jobID: c.MPSJobID, cloud: c}
 }
 
 // newEmulator starts an emulator with the test keys on a manual clock at epoch; the wall clock

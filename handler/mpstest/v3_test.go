@@ -358,7 +358,7 @@ func sendV3(t *testing.T, tg *target, c v3Call) (int, map[string]any) {
 
 func TestV3ErrorsCarryTheGatewaysCodeAndStatus(t *testing.T) {
 	targets := []string{"emulator"}
-	real := realTarget()
+	real := realTarget(t)
 	if real != nil {
 		targets = append(targets, "real cloud")
 	}
