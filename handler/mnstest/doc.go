@@ -51,7 +51,9 @@
 //   - Topic fan-out is synchronous, before the PublishMessage answer; failed pushes (missing
 //     queue, notification over the queue's size) are dropped at once, not retried per
 //     NotifyStrategy. HTTP and mail endpoints are accepted but nothing is delivered to them.
-//     Region and account in queue endpoints are not checked.
+//     Region and account in queue endpoints are not checked, on purpose: the Go SDK builds the
+//     endpoint from the client's host, which against 127.0.0.1 yields region "0" and account
+//     "127", so checking them would refuse the SDK's own subscriptions here.
 //   - Throttling at the service's documented thresholds (throttle.go: 429 TooManyRequests after a
 //     500 ms hold; WithThrottle), fixed where the service's are elastic. No cap on concurrent long
 //     polls: the BatchReceiveMessage reference says the service limits them by request count,
@@ -73,6 +75,20 @@
 //   - A BatchSendMessage with a bad message (its size, DelaySeconds or Priority) stores the others
 //     and answers every message in order, ErrorCode for the bad ones, as the SDKs read it; the
 //     status of that answer is not documented and is 500 here.
+//
+// Proven, from a document, an SDK or a probe: the XML bodies, namespaces (on the root of batch
+// answers) and Location headers of the API reference's examples; the signature, headers and
+// Content-MD5 forms (wire-formats.md 2.4, the SDK); query names in any case (the reference spells
+// receiptHandle, the SDK ReceiptHandle); MessageNotExist for a handle whose visibility ran out
+// (the troubleshooting page); queue names (CreateQueue reference); the limits (64 KB, 16 per batch,
+// 30 s polls, 7 days: the limits page) and throttling (the throttling page); delivery from one
+// storage node per receive (the batch FAQ); a partly failed BatchSendMessage's body (the Go SDK's
+// batchOpDecoder, the PHP SDK's BatchSendFailException).
+//
+// Inferred, and named where they are made: the codes in the list above; the 500 status of a
+// partly failed batch send; the STS answers; the per-topic threshold; priority within one node
+// only; JSON notification details. The handler reads none of these except throttling (429 and
+// 5xx are transient either way) and the batch send, which it does not use.
 //
 // The conformance suite (conformance_test.go) runs the same table against the real cloud with
 // `make conformance` (CONFORMANCE=cloud and the function's own credential variables: package

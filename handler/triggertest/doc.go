@@ -34,6 +34,14 @@
 // has up to n batches in flight). Invocations are synchronous: RunDue waits for the function.
 // Records are written in a fixed order, so a seeded run replays exactly.
 //
+// Proven, from a document or an SDK: the payload shapes (section 3 of the notes, the FC SDK's
+// events READMEs); the event's source and aliyuneventbusname, "MNS-<function>-<trigger>", which
+// the SDK's event-driven sample shows as "MNS-Function-mnstrigger" (function "Function", trigger
+// "mnstrigger": the same form; WithFunctionName and WithTriggerName set the parts, so no
+// divergence was found and the form is kept); the batch window bounds, the retry strategies and
+// errorsTolerance (the EventBridge pages); the topic trigger's STREAM default (the FC 3.0 API).
+// Inferred: the list below of values the documentation does not give.
+//
 // Simplified compared with the cloud:
 //   - Invocation is a Go call: no FC request id, timeout, payload cap on delivery or throttling.
 //     EventBridge's asyncInvocationType, MaximumRetryAttempts and MaximumEventAgeInSeconds, and
