@@ -48,9 +48,12 @@
 //   - Delivery follows the service's documented storage on several nodes (order.go): a receive
 //     takes what one of 4 stripes holds, so batches may be short and the order is not the send
 //     order; seeded by WithSeed, strict with WithStrictOrder. The real number of nodes is larger.
-//   - Topic fan-out is synchronous, before the PublishMessage answer; failed pushes (missing
-//     queue, notification over the queue's size) are dropped at once, not retried per
-//     NotifyStrategy. HTTP and mail endpoints are accepted but nothing is delivered to them.
+//   - Topic pushes to queues are carried out after the PublishMessage answer, WithPushLatency
+//     later on the injected clock, and a failed one (missing queue, notification over the
+//     queue's size) is retried by the subscription's NotifyStrategy, then dropped (push.go;
+//     PendingPushes, DroppedPushes); pushes happen when the server next looks at a queue, a
+//     retry that fell due meanwhile being tried against the queues as they are then. HTTP and
+//     mail endpoints are accepted but nothing is delivered to them.
 //     Region and account in queue endpoints are not checked, on purpose: the Go SDK builds the
 //     endpoint from the client's host, which against 127.0.0.1 yields region "0" and account
 //     "127", so checking them would refuse the SDK's own subscriptions here.
@@ -82,7 +85,7 @@
 // receiptHandle, the SDK ReceiptHandle); MessageNotExist for a handle whose visibility ran out
 // (the troubleshooting page); queue names (CreateQueue reference); the limits (64 KB, 16 per batch,
 // 30 s polls, 7 days: the limits page) and throttling (the throttling page); delivery from one
-// storage node per receive (the batch FAQ); a partly failed BatchSendMessage's body (the Go SDK's
+// storage node per receive (the batch FAQ); push retries (the NotifyStrategy page); a partly failed BatchSendMessage's body (the Go SDK's
 // batchOpDecoder, the PHP SDK's BatchSendFailException).
 //
 // Inferred, and named where they are made: the codes in the list above; the 500 status of a

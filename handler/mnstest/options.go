@@ -21,6 +21,7 @@ type config struct {
 	maxSkew     time.Duration
 	strictOrder bool
 	throttle    Throttle
+	pushLatency time.Duration
 }
 
 func defaultConfig() config {

@@ -6,7 +6,10 @@ import (
 	"time"
 )
 
+// queueLocked finds a queue, after the pushes due and retention at now: every look at a queue
+// sees what the service would hold by then.
 func (s *Server) queueLocked(name string, now time.Time) (*queue, *APIError) {
+	s.pushDueLocked(now)
 	q, ok := s.queues[name]
 	if !ok {
 		return nil, ErrQueueNotExist

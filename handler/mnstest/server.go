@@ -30,21 +30,23 @@ type Server struct {
 	done  chan struct{}
 	once  sync.Once
 
-	mu       sync.Mutex
-	creds    map[string]Credential
-	queues   map[string]*queue
-	topics   map[string]*topic
-	rng      *mathrand.Rand
-	order    *mathrand.Rand // delivery order and batch filling, apart from rng so faults replay alike
-	seq      uint64
-	calls    map[Op]int
-	records  []Call
-	faults   faultTable
-	changed  chan struct{} // closed and replaced on every state change: wakes long polls
-	pollers  map[string]int
-	hooks    map[string]map[int]func(PublishedMessage)
-	windows  map[string]window // throttling: each threshold's use this second
-	nextHook int
+	mu            sync.Mutex
+	creds         map[string]Credential
+	queues        map[string]*queue
+	topics        map[string]*topic
+	rng           *mathrand.Rand
+	order         *mathrand.Rand // delivery order and batch filling, apart from rng so faults replay alike
+	seq           uint64
+	calls         map[Op]int
+	records       []Call
+	faults        faultTable
+	changed       chan struct{} // closed and replaced on every state change: wakes long polls
+	pollers       map[string]int
+	hooks         map[string]map[int]func(PublishedMessage)
+	windows       map[string]window // throttling: each threshold's use this second
+	pushes        []*push           // topic pushes to queues not yet carried out (push.go)
+	droppedPushes []DroppedPush
+	nextHook      int
 }
 
 // Credential is an AccessKey pair of the account; Token is set for STS pairs, and Expires, when

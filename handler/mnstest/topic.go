@@ -317,8 +317,8 @@ func (s *Server) publishOp(c *call) (answer, *APIError) {
 	return answer{status: http.StatusCreated, body: marshalAnswer(wireSendResult{MessageID: pm.MessageID, MessageBodyMD5: pm.MessageMD5})}, nil
 }
 
-// publish records the message, copies it into every matching queue subscription in the format
-// that subscription asks for, then runs the OnPublish hooks (outside the lock).
+// publish records the message, queues a push to every matching queue subscription in the format
+// that subscription asks for (push.go), then runs the OnPublish hooks (outside the lock).
 func (s *Server) publish(topicName, body, tag string) (PublishedMessage, *APIError) {
 	s.mu.Lock()
 	t, e := s.topicLocked(topicName)
@@ -347,16 +347,9 @@ func (s *Server) publish(topicName, body, tag string) (PublishedMessage, *APIErr
 		if !ok {
 			continue // http and mail endpoints are accepted but not delivered
 		}
-		q, ok := s.queues[qname]
-		if !ok {
-			continue // the cloud retries per NotifyStrategy, then drops; the emulator drops at once
-		}
-		q.expireLocked(now)
-		notif := s.notification(t, sub, pm)
-		if int64(len(notif)) > q.attrs.MaximumMessageSize {
-			continue
-		}
-		s.enqueueLocked(q, sendParams{body: notif, delay: q.attrs.DelaySeconds, priority: defaultPriority}, now)
+		// Pushed after the answer, retried per NotifyStrategy (push.go).
+		s.pushes = append(s.pushes, &push{topic: topicName, subscription: sub.name, queue: qname,
+			body: s.notification(t, sub, pm), strategy: sub.strategy, due: now.Add(s.cfg.pushLatency)})
 	}
 	var hooks []func(PublishedMessage)
 	for _, h := range s.hooks[topicName] {
