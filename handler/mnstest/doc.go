@@ -82,11 +82,11 @@
 // Proven, from a document, an SDK or a probe: the XML bodies, namespaces (on the root of batch
 // answers) and Location headers of the API reference's examples; the signature, headers and
 // Content-MD5 forms (wire-formats.md 2.4, the SDK); query names in any case (the reference spells
-// receiptHandle, the SDK ReceiptHandle); MessageNotExist for a handle whose visibility ran out
-// (the troubleshooting page); queue names (CreateQueue reference); the limits (64 KB, 16 per batch,
-// 30 s polls, 7 days: the limits page) and throttling (the throttling page); delivery from one
-// storage node per receive (the batch FAQ); push retries (the NotifyStrategy page); a partly failed BatchSendMessage's body (the Go SDK's
-// batchOpDecoder, the PHP SDK's BatchSendFailException).
+// receiptHandle, the SDK ReceiptHandle); MessageNotExist for a handle whose visibility ran out (the
+// troubleshooting page); queue names (CreateQueue reference); the limits (64 KB, 16 per batch, 30 s
+// polls, 7 days: the limits page) and throttling (the throttling page); delivery from one storage
+// node per receive (the batch FAQ); push retries (the NotifyStrategy page); a partly failed
+// BatchSendMessage's body (the Go SDK's batchOpDecoder, the PHP SDK's BatchSendFailException).
 //
 // Inferred, and named where they are made: the codes in the list above; the 500 status of a
 // partly failed batch send; the STS answers; the per-topic threshold; priority within one node

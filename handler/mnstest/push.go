@@ -4,15 +4,15 @@ import (
 	"time"
 )
 
-// Topic push. The service pushes a published message to each subscription after PublishMessage
-// has answered, and retries a failed push by the subscription's NotifyStrategy (the NotifyStrategy
-// page, doc-detail/27481): BACKOFF_RETRY 3 times, 10 to 20 s apart at random; EXPONENTIAL_DECAY_RETRY 176
-// times, 2^n s apart up to 512 s, one day in all; then the message is dropped for that
-// subscription. The emulator keeps the pushes to queue endpoints pending on the injected clock:
-// each is due WithPushLatency after its publish (default 0: at the first request or clock step
-// after the publish, never inside it) and is carried out when the server next looks at a queue
-// (any queue operation, a long poll's wake-up, Messages, Advance). A push fails while its queue
-// does not exist or when the notification is larger than the queue takes.
+// Topic push. The service pushes a published message to each subscription after PublishMessage has
+// answered, and retries a failed push by the subscription's NotifyStrategy (the NotifyStrategy
+// page, doc-detail/27481): BACKOFF_RETRY 3 times, 10 to 20 s apart at random;
+// EXPONENTIAL_DECAY_RETRY 176 times, 2^n s apart up to 512 s, one day in all; then the message is
+// dropped for that subscription. The emulator keeps the pushes to queue endpoints pending on the
+// injected clock: each is due WithPushLatency after its publish (default 0: at the first request or
+// clock step after the publish, never inside it) and is carried out when the server next looks at a
+// queue (any queue operation, a long poll's wake-up, Messages, Advance). A push fails while its
+// queue does not exist or when the notification is larger than the queue takes.
 type push struct {
 	topic, subscription string
 	queue               string
