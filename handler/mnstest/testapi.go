@@ -240,6 +240,7 @@ func (s *Server) Advance(d time.Duration) time.Time {
 func (s *Server) Wake() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pushDueLocked(s.clock.Now())
 	s.notifyLocked()
 }
 
