@@ -58,9 +58,10 @@
 //     endpoint from the client's host, which against 127.0.0.1 yields region "0" and account
 //     "127", so checking them would refuse the SDK's own subscriptions here.
 //   - Throttling at the service's documented thresholds (throttle.go: 429 TooManyRequests after a
-//     500 ms hold; WithThrottle), fixed where the service's are elastic. No cap on concurrent long
-//     polls: the BatchReceiveMessage reference says the service limits them by request count,
-//     wait and client IPs, but gives no number. No queue "deleted recently" state, no logging,
+//     500 ms hold; WithThrottle), fixed where the service's are elastic. Long polls parked on a queue
+//     are capped (WithMaxLongPolls, 1,000 by default; the service sets its cap by the polls'
+//     count, waits and client IPs and gives no number): over it a receive answers
+//     MessageNotExist at once, as the ReceiveMessage reference says. No queue "deleted recently" state, no logging,
 //     no dead-letter queues, no ListQueue/ListTopic/ListSubscription, no message attributes.
 //   - Codes the documentation does not establish are inferred: InvalidArgument for oversized
 //     bodies, batches over 16, bad Priority and bad numOfMessages; 403 InvalidAccessKeyId for a

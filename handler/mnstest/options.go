@@ -10,29 +10,31 @@ import (
 type Option func(*config)
 
 type config struct {
-	clock       clock.Clock
-	wall        clock.Clock
-	account     string
-	region      string
-	creds       []Credential
-	seed        int64
-	maxRealWait time.Duration
-	pollEvery   time.Duration
-	maxSkew     time.Duration
-	strictOrder bool
-	throttle    Throttle
-	pushLatency time.Duration
+	clock        clock.Clock
+	wall         clock.Clock
+	account      string
+	region       string
+	creds        []Credential
+	seed         int64
+	maxRealWait  time.Duration
+	pollEvery    time.Duration
+	maxSkew      time.Duration
+	strictOrder  bool
+	throttle     Throttle
+	pushLatency  time.Duration
+	maxLongPolls int
 }
 
 func defaultConfig() config {
 	return config{
-		clock:     clock.Real{},
-		wall:      clock.Real{},
-		account:   "1234567890123456",
-		region:    "cn-hangzhou",
-		seed:      1,
-		pollEvery: 5 * time.Millisecond,
-		maxSkew:   15 * time.Minute,
+		clock:        clock.Real{},
+		wall:         clock.Real{},
+		account:      "1234567890123456",
+		region:       "cn-hangzhou",
+		seed:         1,
+		pollEvery:    5 * time.Millisecond,
+		maxSkew:      15 * time.Minute,
+		maxLongPolls: defaultMaxLongPolls,
 	}
 }
 
@@ -76,6 +78,15 @@ func WithSTSCredentialExpiring(id, secret, token string, expires time.Time) Opti
 // visible, then send order, and every batch as full as the queue allows. The default is the
 // service's looser order and fill (order.go), seeded by WithSeed.
 func WithStrictOrder() Option { return func(o *config) { o.strictOrder = true } }
+
+// defaultMaxLongPolls is the cap on long polls parked on one queue. The service sets its cap
+// dynamically (by the number of polls, their waits and the client IPs) and publishes no number;
+// this one is a guess that no reasonable consumer reaches.
+const defaultMaxLongPolls = 1000
+
+// WithMaxLongPolls caps the long polls parked on one queue at once: a receive over the cap on an
+// empty queue answers MessageNotExist at once instead of waiting, as the service's does.
+func WithMaxLongPolls(n int) Option { return func(o *config) { o.maxLongPolls = n } }
 
 // WithSeed seeds the random source behind ids, receipt handles and probabilistic faults, so a
 // run can be replayed. Default 1.

@@ -1,8 +1,10 @@
 package mnstest
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 	"github.com/google/go-cmp/cmp"
@@ -103,5 +105,42 @@ func TestStrictOrderIsPriorityThenSendOrderInFullBatches(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{16, 16, 16}, batches); diff != "" {
 		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+}
+
+// Issue 15: long polls were not capped. Over the cap, a receive on an empty queue answers
+// MessageNotExist at once instead of waiting (the ReceiveMessage reference); the polls under it
+// still wait, and get a message sent meanwhile.
+func TestLongPollsOverTheCapAnswerAtOnce(t *testing.T) {
+	s := NewServer(WithClock(clock.NewManual(t0)), WithCredential(testID, testSecret), WithMaxLongPolls(2), WithMaxRealWait(20*time.Second))
+	t.Cleanup(s.Close)
+	if err := s.CreateQueue("polled", QueueAttributes{}); err != nil {
+		t.Fatal(err)
+	}
+	q := ali_mns.NewMNSQueue("polled", s.NewSDKClient(testID, testSecret, "", 0))
+	got := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := batchReceive(q, 1, 30)
+			got <- err
+		}()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitForPollers(ctx, "polled", 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := batchReceive(q, 1, 30); !ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
+		t.Errorf("a third long poll: %v, want MessageNotExist at once", err)
+	}
+	for range 2 {
+		if _, err := s.Send("polled", "m", 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := <-got; err != nil {
+			t.Errorf("a poll under the cap: %v, want the message", err)
+		}
 	}
 }
