@@ -197,3 +197,33 @@ func TestQueryParametersAreReadAsTheServiceReadsThem(t *testing.T) {
 		t.Errorf("ChangeMessageVisibility spelled as the API reference does, handle unescaped = %d %s, want 200", status, body)
 	}
 }
+
+// Every answer carries the common response headers of the API reference ("Common parameters":
+// Content-Length, Connection, Date, Server, x-mns-request-id, x-mns-version), a large one too:
+// net/http would send a body over 2 KiB chunked, with no Content-Length.
+func TestAnswersCarryTheCommonResponseHeaders(t *testing.T) {
+	s := NewServer(WithCredential(testID, testSecret))
+	t.Cleanup(s.Close)
+	if err := s.CreateQueue("headers", QueueAttributes{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send("headers", strings.Repeat("b", 60000), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []struct{ name, method, target string }{
+		{"a large ReceiveMessage", "GET", "/queues/headers/messages"},
+		{"GetQueueAttributes", "GET", "/queues/headers"},
+		{"an error", "GET", "/queues/missing"},
+	} {
+		status, body, h := rawDoHeaders(t, s, st.method, st.target, "", "text/xml")
+		var missing []string
+		for _, name := range []string{"Content-Length", "Date", "Server", "x-mns-request-id", "x-mns-version"} {
+			if h.Get(name) == "" {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 || h.Get("Content-Length") != fmt.Sprint(len(body)) || h.Get("x-mns-version") != "2015-06-06" {
+			t.Errorf("%s (%d): headers %v, missing %v; want every common header, Content-Length %d", st.name, status, h, missing, len(body))
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	mathrand "math/rand"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -244,6 +245,10 @@ func (s *Server) write(w http.ResponseWriter, c *call, a answer, note string) {
 	h.Set("Server", "AliyunMNS")
 	if len(a.body) > 0 {
 		h.Set("Content-Type", "text/xml;charset=utf-8")
+	}
+	// Always a length, as the service sends: net/http would chunk a body over 2 KiB.
+	if a.status != http.StatusNoContent {
+		h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	}
 	if a.location != "" {
 		scheme := "http"
