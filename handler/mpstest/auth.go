@@ -82,14 +82,8 @@ func (s *Server) authenticate(method string, ps params) (string, *APIError) {
 	token, hasToken := ps.lookup("SecurityToken")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, ok := s.keys[id]
-	switch {
-	case !ok:
-		return "", errAccessKeyNotFound()
-	case k.disabled:
-		return "", errAccessKeyInactive()
-	}
-	if apiErr := s.checkToken(k, token, hasToken, wall); apiErr != nil {
+	k, apiErr := s.credentialLocked(id, token, hasToken, wall)
+	if apiErr != nil {
 		return "", apiErr
 	}
 	sts := stringToSign(method, ps)
@@ -101,6 +95,22 @@ func (s *Server) authenticate(method string, ps params) (string, *APIError) {
 		return "", apiErr
 	}
 	return id, nil
+}
+
+// credentialLocked finds the caller's key and applies the STS rules, for both signatures. Called
+// with s.mu held.
+func (s *Server) credentialLocked(id, token string, hasToken bool, wall time.Time) (*accessKey, *APIError) {
+	k, ok := s.keys[id]
+	switch {
+	case !ok:
+		return nil, errAccessKeyNotFound()
+	case k.disabled:
+		return nil, errAccessKeyInactive()
+	}
+	if apiErr := s.checkToken(k, token, hasToken, wall); apiErr != nil {
+		return nil, apiErr
+	}
+	return k, nil
 }
 
 // checkToken applies the STS rules. The cloud resolves a temporary key through its token, so an

@@ -121,14 +121,8 @@ func (s *Server) authenticateV3(r *http.Request, body []byte) (string, *APIError
 	token, hasToken := r.Header.Get(hdrToken), len(r.Header.Values(hdrToken)) > 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, ok := s.keys[a.credential]
-	switch {
-	case !ok:
-		return "", errAccessKeyNotFound()
-	case k.disabled:
-		return "", errAccessKeyInactive()
-	}
-	if apiErr := s.checkToken(k, token, hasToken, wall); apiErr != nil {
+	k, apiErr := s.credentialLocked(a.credential, token, hasToken, wall)
+	if apiErr != nil {
 		return "", apiErr
 	}
 	payload := sha256.Sum256(body)

@@ -144,15 +144,25 @@ func replaying() http.RoundTripper {
 }
 
 // independentSign is the test's own RPC signature v1, written apart from the emulator's:
-// it encodes the way the SDK does (url.QueryEscape, then fixing "+", "*" and "%7E").
+// it encodes the way the SDK does (sdkPct).
 func independentSign(method string, q url.Values, secret string) string {
-	pct := func(s string) string {
-		s = url.QueryEscape(s)
-		return strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~").Replace(s)
-	}
+	sts := method + "&" + sdkPct("/") + "&" + sdkPct(strings.Join(sortedPairs(q, "Signature"), "&"))
+	mac := hmac.New(sha1.New, []byte(secret+"&"))
+	mac.Write([]byte(sts))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// sdkPct is RFC 3986 percent-encoding as Alibaba Cloud's clients do it: url.QueryEscape, then
+// "+" to "%20", "*" to "%2A" and "%7E" back to "~".
+func sdkPct(s string) string {
+	return strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~").Replace(url.QueryEscape(s))
+}
+
+// sortedPairs is q as encoded k=v pairs sorted by key, leaving out the key except.
+func sortedPairs(q url.Values, except string) []string {
 	keys := make([]string, 0, len(q))
 	for k := range q {
-		if k != "Signature" {
+		if k != except {
 			keys = append(keys, k)
 		}
 	}
@@ -160,11 +170,8 @@ func independentSign(method string, q url.Values, secret string) string {
 	var pairs []string
 	for _, k := range keys {
 		for _, v := range q[k] {
-			pairs = append(pairs, pct(k)+"="+pct(v))
+			pairs = append(pairs, sdkPct(k)+"="+sdkPct(v))
 		}
 	}
-	sts := method + "&" + pct("/") + "&" + pct(strings.Join(pairs, "&"))
-	mac := hmac.New(sha1.New, []byte(secret+"&"))
-	mac.Write([]byte(sts))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return pairs
 }

@@ -31,25 +31,9 @@ type v3Call struct {
 	edit        func(r *http.Request, body *string)
 }
 
-// v3Pct is RFC 3986 percent-encoding as the V3 client does it: url.QueryEscape, then "+" to
-// "%20", "*" to "%2A" and "%7E" back to "~".
-func v3Pct(s string) string {
-	return strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~").Replace(url.QueryEscape(s))
-}
-
 // v3Signature computes the V3 signature of a request from its parts.
 func v3Signature(method, path string, query url.Values, headers map[string]string, signed []string, body []byte, secret string) string {
-	keys := make([]string, 0, len(query))
-	for k := range query {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var pairs []string
-	for _, k := range keys {
-		for _, v := range query[k] {
-			pairs = append(pairs, v3Pct(k)+"="+v3Pct(v))
-		}
-	}
+	pairs := sortedPairs(query, "")
 	var canonHeaders strings.Builder
 	for _, h := range signed {
 		canonHeaders.WriteString(h + ":" + strings.TrimSpace(headers[h]) + "\n")
