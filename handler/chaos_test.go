@@ -407,7 +407,17 @@ func runChaos(t *testing.T, o chaosOptions) chaosReport {
 			sample()
 		}
 		if clk.Now().After(t0.Add(12 * time.Hour)) {
-			t.Fatalf("the run has not settled after 12 hours of clock; last log lines:\n%s", tail(logs.String(), 20))
+			seenMu.Lock()
+			var missing []string
+			for id := range jobs {
+				if !seen[id] {
+					missing = append(missing, id)
+				}
+			}
+			seenMu.Unlock()
+			slices.Sort(missing)
+			t.Fatalf("the run has not settled after 12 hours of clock: %d jobs without an event %.3q, %d repeated deliveries waiting, %d check messages, %d in pull mode; last log lines:\n%s",
+				len(missing), missing, waiting, len(w.MNS.Messages(handlertest.CheckQueue)), len(w.MNS.Messages(pullQueue)), tail(logs.String(), 20))
 		}
 		for len(topicDue) > 0 && !topicDue[0].at.After(clk.Now()) {
 			if _, err := w.MNS.Publish(handlertest.IntakeTopic, topicDue[0].body, ""); err != nil {
@@ -461,8 +471,11 @@ func checkChaos(t *testing.T, w *handlertest.World, jobs map[string]*chaosJob, b
 		}
 	}
 	for _, r := range w.MNS.Calls() {
-		if r.Status >= 500 {
+		switch {
+		case r.Status >= 500:
 			f.n["MNS 5xx"]++
+		case r.Code == "TooManyRequests": // over the service's thresholds, not injected
+			f.n["MNS throttled"]++
 		}
 	}
 	byJob := map[string][]parse.Event{}

@@ -300,3 +300,55 @@ func TestACopyDeliveredApartIsMergedByTheInstanceThatWorkedIt(t *testing.T) {
 		}
 	}
 }
+
+// A copy the instance already worked must not push aside what follows it in the same delivery.
+// Found by the review of the memory, after a 20,000-job soak lost a job: check M's query failed
+// and its retry R (same slot, one attempt and one failure more) was sent; a copy of M then
+// arrived beside R. Merge kept the copy (fewer failures) and merged R, and the memory dropped the
+// copy: nothing was sent and the job had no chain left. The same order swallowed a notification
+// delivered beside a stale copy. Now the memory goes first and Merge chooses among the rest.
+func TestAStaleCopyDoesNotPushAsideWhatFollowsIt(t *testing.T) {
+	first := t0.Add(-20 * time.Minute)
+	m := `{"v":1,"jobId":"` + job1 + `","attempt":5,"firstCheckedAt":"` + first.Format(time.RFC3339) +
+		`","dueAt":"` + t0.Format(time.RFC3339) + `","deadline":"` + t0.Add(2*time.Hour).Format(time.RFC3339) +
+		`","algorithm":"VideoH2V","lastState":"Analysing","stateSince":"` + first.Format(time.RFC3339) + `"}`
+	take := func(c *core) string {
+		t.Helper()
+		q, ctx := c.cloud.Clients().Queues, context.Background()
+		msgs, err := q.Receive(ctx, "check", 16, 0)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("receive: %d messages, %v; want the chain's next check", len(msgs), err)
+		}
+		if err := q.Delete(ctx, "check", msgs[0].Receipt); err != nil {
+			t.Fatal(err)
+		}
+		return string(msgs[0].Body)
+	}
+	t.Run("the chain's own retry", func(t *testing.T) {
+		c := newCore(t)
+		c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+		c.cloud.FailNext(job1, fmt.Errorf("%w: Throttling", handler.ErrThrottled))
+		if got := c.invoke(m); len(got) != 1 || got[0].Decision != handler.DecisionRetried {
+			t.Fatalf("M: %+v, want retried", got)
+		}
+		c.clk.Advance(2 * time.Minute)
+		retry := take(c)
+		c.invoke("[" + m + "," + retry + "]")
+		if n := len(c.cloud.Messages("check")); n != 1 {
+			t.Errorf("%d check messages after a copy of M beside M's retry, want the chain going on", n)
+		}
+	})
+	t.Run("the job's notification", func(t *testing.T) {
+		c := newCore(t)
+		c.cloud.SetJob(job1, "VideoH2V", parse.StateAnalysing)
+		if got := c.invoke(m); len(got) != 1 || got[0].Decision != handler.DecisionRequeued {
+			t.Fatalf("M: %+v, want requeued", got)
+		}
+		c.clk.Advance(10 * time.Second)
+		c.cloud.SetJob(job1, "VideoH2V", parse.StateSuccess)
+		c.invoke("[" + m + `,{"Type":"IProduction","JobId":"` + job1 + `","State":"Success"}]`)
+		if len(c.cloud.Published("events")) == 0 {
+			t.Error("the notification of the job's end beside a stale copy was not worked: no event")
+		}
+	})
+}

@@ -13,13 +13,11 @@ import (
 // failing means the trigger must deliver the payload again.
 func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Message) error {
 	now := inv.h.clock.Now()
-	msgs, copies := Merge(all, func(m parse.Message) (parse.Check, error) {
-		return Normalize(inv.rules, m.Request, Delivery{SentAt: m.SentAt}, now)
-	})
-	for _, m := range copies {
-		inv.record(Merged(m).Record())
-	}
-	msgs = slices.DeleteFunc(msgs, func(m parse.Message) bool {
+	// Copies this instance has already worked go first, before Merge chooses among the rest: Merge
+	// would otherwise keep a stale copy (fewer failures, a check over a notification) over the
+	// chain's own retry or the job's notification, and the stale copy would then be dropped here,
+	// leaving the job nothing (found by the review of the memory: a job lost in the soak).
+	all = slices.DeleteFunc(slices.Clone(all), func(m parse.Message) bool {
 		if m.Err != nil {
 			return false
 		}
@@ -30,6 +28,12 @@ func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Messag
 		inv.record(AlreadyAdvanced(m).Record())
 		return true
 	})
+	msgs, copies := Merge(all, func(m parse.Message) (parse.Check, error) {
+		return Normalize(inv.rules, m.Request, Delivery{SentAt: m.SentAt}, now)
+	})
+	for _, m := range copies {
+		inv.record(Merged(m).Record())
+	}
 	return inv.each(ctx, len(msgs), func(ctx context.Context, i int) error {
 		m := msgs[i]
 		if m.Err != nil {

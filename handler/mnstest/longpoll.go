@@ -34,7 +34,7 @@ func (s *Server) waitFor(c *call, wait int64, peek bool, try func(*queue, time.T
 		s.mu.Unlock()
 		return ErrMessageNotExist
 	}
-	if s.pollers[c.queue] >= s.cfg.maxLongPolls {
+	if s.cfg.maxLongPolls > 0 && s.pollers[c.queue] >= s.cfg.maxLongPolls {
 		// Over the cap a poll does not wait: MessageNotExist at once (the ReceiveMessage
 		// reference: requests over the long-poll cap "cannot enter the listening state and
 		// return 404 MessageNotExist directly").

@@ -85,7 +85,8 @@ func WithStrictOrder() Option { return func(o *config) { o.strictOrder = true } 
 const defaultMaxLongPolls = 1000
 
 // WithMaxLongPolls caps the long polls parked on one queue at once: a receive over the cap on an
-// empty queue answers MessageNotExist at once instead of waiting, as the service's does.
+// empty queue answers MessageNotExist at once instead of waiting, as the service's does. n <= 0:
+// no cap.
 func WithMaxLongPolls(n int) Option { return func(o *config) { o.maxLongPolls = n } }
 
 // WithSeed seeds the random source behind ids, receipt handles and probabilistic faults, so a

@@ -67,8 +67,10 @@ func (s *Server) pushDueLocked(now time.Time) {
 func (s *Server) attemptLocked(p *push, now time.Time) bool {
 	for !now.Before(p.due) {
 		if q, ok := s.queues[p.queue]; ok && int64(len(p.body)) <= q.attrs.MaximumMessageSize {
+			// Enqueued when the push was due, not when the server looked: a look that came late
+			// must not delay the message, its retention or the EnqueueTime consumers anchor on.
 			q.expireLocked(now)
-			s.enqueueLocked(q, sendParams{body: p.body, delay: q.attrs.DelaySeconds, priority: defaultPriority}, now)
+			s.enqueueLocked(q, sendParams{body: p.body, delay: q.attrs.DelaySeconds, priority: defaultPriority}, p.due)
 			return false
 		}
 		p.failures++

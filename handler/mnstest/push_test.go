@@ -93,3 +93,18 @@ func TestAFailedPushIsRetriedByItsNotifyStrategy(t *testing.T) {
 		})
 	}
 }
+
+// A push carried out late (nobody looked at a queue for a while) is enqueued when it was due, so
+// its EnqueueTime and visibility do not depend on when the server was next asked (found by the
+// review of the push).
+func TestALatePushIsEnqueuedWhenItWasDue(t *testing.T) {
+	s := pushWorld(t, "", false, WithPushLatency(2*time.Second))
+	if _, err := s.Publish("events", "hello", ""); err != nil {
+		t.Fatal(err)
+	}
+	clk := s.clock.(*clock.Manual)
+	clk.Advance(time.Hour) // no Wake: the server does not look until Messages
+	if m := s.Messages("sink"); len(m) != 1 || !m[0].EnqueueTime.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("messages %+v, want the notification enqueued at its due time, %s", m, t0.Add(2*time.Second))
+	}
+}

@@ -17,8 +17,9 @@ import (
 // must take as throttling either way. The service raises its thresholds elastically, so a
 // client cannot rely on them; the emulator holds them fixed. They are counted per second of the
 // injected clock (WithClock), as mpstest counts the MPS quota, so a test that runs hours of
-// traffic in seconds meets the thresholds its traffic would meet in the cloud. The test API
-// (Send, CreateQueue, ...) is never throttled.
+// traffic in seconds meets the thresholds its traffic would meet in the cloud; on a clock that
+// does not move, a second's quota once used stays used until it does (negative thresholds turn a
+// limit off). The test API (Send, CreateQueue, ...) is never throttled.
 type Throttle struct {
 	AccountTPS  int           // data operations per second, batches by message; 0: 20,000; <0: no limit
 	QueueTPS    int           // per queue (and per topic, inferred); 0: 3,000; <0: no limit
