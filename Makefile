@@ -26,7 +26,7 @@ vet: ## go vet ./...
 	$(GO) vet ./...
 
 build: ## build main (linux/amd64, as FC's go1 runtime runs it) and code.zip for deployment
-	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags iprodwatch.nodev -trimpath -ldflags "-s -w" -o main .
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags iprodwatch.nodev -buildvcs=auto -trimpath -ldflags "-s -w" -o main .
 	@rm -f code.zip
 	$(GO) run ./handler/deploy/zipmain main code.zip
 

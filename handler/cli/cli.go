@@ -41,7 +41,21 @@ type command struct {
 }
 
 func commands() []command {
-	return append([]command{parseCommand()}, devCommands()...)
+	return append(append([]command{parseCommand()}, devCommands()...), versionCommand(), helpCommand())
+}
+
+const helpUsage = `Usage: iprodwatch help [COMMAND]
+
+Lists the commands, or prints one command's usage: its flags and its exit codes.
+
+Exit codes:
+  0  printed
+  2  no such command
+`
+
+func helpCommand() command {
+	return command{name: "help", summary: "list the commands, or show one: iprodwatch help <command>", usage: helpUsage,
+		run: func(_ context.Context, env Env, args []string) int { return help(env, args) }}
 }
 
 // Run runs the verb named by args[0] and returns the process exit code. With no arguments it prints
@@ -53,8 +67,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	verb, rest := args[0], args[1:]
 	switch verb {
-	case "help", "-h", "-help", "--help":
-		return help(env, rest)
+	case "-h", "-help", "--help":
+		verb = "help"
+	case "-version", "--version":
+		verb = "version"
 	}
 	i := slices.IndexFunc(commands(), func(c command) bool { return c.name == verb })
 	if i < 0 {
@@ -87,7 +103,6 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
 	}
-	b.WriteString("  help     list the commands, or show one: iprodwatch help <command>\n")
 	b.WriteString("\nFlags may come before or after arguments; -json means machine-readable output.\n")
 	fmt.Fprint(w, b.String())
 }

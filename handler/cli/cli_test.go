@@ -141,3 +141,32 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// Issue 16: `iprodwatch help help` answered "unknown command"; `version` and `-version` did not
+// exist.
+func TestHelpVersionAndTheirFlags(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantCode int
+		wantOut  string // a substring of standard output
+	}{
+		{[]string{"help", "help"}, 0, "Usage: iprodwatch help [COMMAND]"},
+		{[]string{"help", "version"}, 0, "Usage: iprodwatch version [-json]"},
+		{[]string{"version"}, 0, "iprodwatch "},
+		{[]string{"-version"}, 0, "iprodwatch "},
+		{[]string{"--version"}, 0, "iprodwatch "},
+		{[]string{"version", "-json"}, 0, `"go":"go`},
+		{[]string{"help"}, 0, "version"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := run(t, "", nil, tt.args...)
+			if code != tt.wantCode || !strings.Contains(stdout, tt.wantOut) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d and %q", code, stdout, stderr, tt.wantCode, tt.wantOut)
+			}
+		})
+	}
+	if code, _, _ := run(t, "", nil, "version", "extra"); code != 2 {
+		t.Errorf("version with an argument: exit %d, want 2", code)
+	}
+}
