@@ -4,6 +4,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -24,7 +26,7 @@ const (
 	LocalAccessKeySecret = "iprodwatch-local-secret"
 )
 
-const emulateUsage = `Usage: iprodwatch emulate [-mps ADDR] [-mns ADDR] [-account ID] [-region R] [-speed N]
+const emulateUsage = `Usage: iprodwatch emulate [-mps ADDR] [-mns ADDR] [-account ID] [-region R] [-speed N] [-seed N]
 
 Runs the MPS and MNS emulators as real servers for local development, until interrupted (Ctrl-C).
 It prints, as export lines, what a client and the function need; then it logs each request on one
@@ -38,6 +40,9 @@ Flags:
   -account ID   account id the emulators answer for (default 1234567890123456)
   -region R     region (default cn-shanghai)
   -speed N      run job lifecycles, delays and visibility timeouts N times faster than the wall clock (default 1)
+  -seed N       the seed of job, request and message ids and of the MNS delivery order; by default each
+                start draws its own (printed), so ids, and the event ids built from them, never repeat
+                across restarts; -seed N replays a run
 
 Exit codes:
   0  stopped by an interrupt
@@ -62,6 +67,7 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 	account := fs.String("account", "1234567890123456", "")
 	region := fs.String("region", "cn-shanghai", "")
 	speed := fs.Float64("speed", 1, "")
+	seed := fs.Int64("seed", 0, "")
 	rest, err := parseArgs(fs, args)
 	switch {
 	case err != nil:
@@ -74,6 +80,9 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 		return usageError(env, c, fmt.Errorf("-region %q: want lower-case letters, digits and -, e.g. cn-shanghai", *region))
 	case *speed <= 0:
 		return usageError(env, c, fmt.Errorf("-speed %v: want a positive factor", *speed))
+	}
+	if *seed == 0 {
+		*seed = drawSeed()
 	}
 	var clk clock.Clock = clock.Real{}
 	if *speed != 1 {
@@ -91,7 +100,7 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 		return 1
 	}
 	mns := mnstest.NewServer(mnstest.WithClock(clk), mnstest.WithAccount(*account), mnstest.WithRegion(*region),
-		mnstest.WithCredential(LocalAccessKeyID, LocalAccessKeySecret))
+		mnstest.WithCredential(LocalAccessKeyID, LocalAccessKeySecret), mnstest.WithSeed(*seed))
 	defer mns.Close()
 	// MPS announces ended jobs on the MNS emulator's queues, as the cloud does for a NotifyUrl.
 	notify := mpstest.NotifierFunc(func(_ context.Context, queue string, body []byte) error {
@@ -99,7 +108,7 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 		return err
 	})
 	mps := mpstest.NewServer(mpstest.WithClock(clk), mpstest.WithAccount(*account), mpstest.WithRegion(*region),
-		mpstest.WithCredential(LocalAccessKeyID, LocalAccessKeySecret), mpstest.WithNotifier(notify))
+		mpstest.WithCredential(LocalAccessKeyID, LocalAccessKeySecret), mpstest.WithNotifier(notify), mpstest.WithSeed(*seed))
 	defer mps.Close()
 
 	log := &lineLog{w: env.Stderr}
@@ -120,6 +129,7 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 
 	fmt.Fprintf(env.Stdout, "# iprodwatch emulate: MPS and MNS for account %s in %s; Ctrl-C stops.\n", *account, *region)
 	fmt.Fprintf(env.Stdout, "# AccessKey pair accepted: %s / %s\n", LocalAccessKeyID, LocalAccessKeySecret)
+	fmt.Fprintf(env.Stdout, "# seed %d (-seed %d replays this run's ids)\n", *seed, *seed)
 	for _, kv := range [][2]string{
 		{"IPRODWATCH_MPS_ENDPOINT", "http://" + mpsLn.Addr().String()},
 		{"IPRODWATCH_MNS_ENDPOINT", "http://" + mnsLn.Addr().String()},
@@ -142,6 +152,15 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 	}
 	fmt.Fprintln(env.Stderr, "iprodwatch emulate: stopped")
 	return ExitOK
+}
+
+// drawSeed is a fresh non-zero seed per start, from the system's random source.
+func drawSeed() int64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return time.Now().UnixNano() // rand.Read does not fail on the systems Go supports
+	}
+	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
 }
 
 // lineLog serialises request lines from concurrent handlers.

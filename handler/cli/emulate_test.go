@@ -168,3 +168,36 @@ func TestEmulateRefusesBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// firstJobID starts `iprodwatch emulate` with extra flags and returns the id of the first job
+// submitted to it.
+func firstJobID(t *testing.T, extra ...string) string {
+	t.Helper()
+	vars, _ := startEmulate(t, extra...)
+	c, err := mts.NewClientWithAccessKey(vars["IPRODWATCH_REGION"], cli.LocalAccessKeyID, cli.LocalAccessKeySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Domain = strings.TrimPrefix(vars["IPRODWATCH_MPS_ENDPOINT"], "http://")
+	submit := mts.CreateSubmitIProductionJobRequest()
+	submit.Scheme = "http"
+	submit.FunctionName, submit.Input, submit.Output = "Cover", "oss://b/in.mp4", "oss://b/out/{index}.jpg"
+	resp, err := c.SubmitIProductionJob(submit)
+	if err != nil {
+		t.Fatalf("SubmitIProductionJob: %v", err)
+	}
+	return resp.JobId
+}
+
+// Issue 16: every start gave the same sequence of job and request ids, so event ids repeated
+// after a restart and a consumer's deduplication store dropped new events. Each start now draws
+// its seed; -seed replays one.
+func TestEmulateDrawsItsIdsPerStartAndReplaysASeed(t *testing.T) {
+	a, b := firstJobID(t), firstJobID(t)
+	if a == b {
+		t.Errorf("two starts gave the same first job id %s", a)
+	}
+	if c, d := firstJobID(t, "-seed", "42"), firstJobID(t, "-seed", "42"); c != d {
+		t.Errorf("-seed 42 gave %s and then %s, want the same", c, d)
+	}
+}
