@@ -8,7 +8,7 @@ import (
 
 // buildLine is the one way to build the function: a static linux/amd64 binary named main, without
 // the developer verbs and the emulators they run (the iprodwatch.nodev tag).
-const buildLine = `GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build -tags iprodwatch.nodev -trimpath -ldflags "-s -w" -o main .`
+const buildLine = `GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build -tags iprodwatch.nodev -buildvcs=auto -trimpath -ldflags "-s -w" -o main .`
 
 // checkActions checks that `s deploy` builds main first and packs it where props.code points.
 // `make build` is accepted in place of the build line: the Makefile builds main and code.zip.
