@@ -86,6 +86,7 @@ func NewEvent(j *Job, p Params) (*Event, error) {
 		e.Data.Files = append(e.Data.Files, scanFiles(data, r)...)
 	}
 	e.Data.Warnings = r.warnings
+	e.OutputMissing = r.unsaved > 0
 	return e, nil
 }
 

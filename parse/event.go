@@ -17,9 +17,13 @@ type Event struct {
 	DataContentType string    `json:"datacontenttype"` // application/json
 	DataSchema      string    `json:"dataschema"`
 	// Extension attributes, so routers can filter without reading data.
-	Algorithm string    `json:"algorithm,omitempty"`
-	Outcome   Outcome   `json:"outcome"`
-	Data      EventData `json:"data"`
+	Algorithm string  `json:"algorithm,omitempty"`
+	Outcome   Outcome `json:"outcome"`
+	// OutputMissing marks a succeeded job whose output MPS said it could not write (a file entry
+	// that is not an object key, such as "oss fail to save the image in the given bucket"): a
+	// consumer that routes on outcome expects files, and there are none to read.
+	OutputMissing bool      `json:"outputmissing,omitempty"`
+	Data          EventData `json:"data"`
 }
 
 // Outcome is how a job ended, in the one vocabulary used by event types, the outcome attribute, the

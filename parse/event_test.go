@@ -247,3 +247,37 @@ func TestATimedOutEventFromTheCheckIsTheOneFromItsLastState(t *testing.T) {
 		t.Errorf("a final last state: %v, want ErrFinal", err)
 	}
 }
+
+// Issue 16: a job MPS calls Success whose output it could not write (the "oss fail to save"
+// entry) was a plain succeeded event, and a consumer filtering on succeeded expects a file. The
+// outputmissing extension attribute says so without reading data.
+func TestASuccessWithoutItsOutputSaysSo(t *testing.T) {
+	tests := []struct {
+		fixture string
+		want    bool
+	}{
+		{"../testdata/mps/ImageH2V/oss-fail-to-save.json", true},
+		{"../testdata/mps/ImageH2V/success.json", false},
+		{"../testdata/mps/Cover/success.json", false},
+	}
+	for _, tt := range tests {
+		job, err := parse.DecodeJob(mustRead(t, tt.fixture))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := parse.NewEvent(job, fixedParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.OutputMissing != tt.want || e.Outcome != parse.OutcomeSucceeded {
+			t.Errorf("%s: outputmissing %t outcome %s, want %t and succeeded", tt.fixture, e.OutputMissing, e.Outcome, tt.want)
+		}
+		b, err := parse.EncodeEvent(e, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mustValidator(t).Validate(b); err != nil {
+			t.Errorf("%s: event does not follow the schema: %v", tt.fixture, err)
+		}
+	}
+}

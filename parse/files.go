@@ -41,6 +41,7 @@ type resolver struct {
 	output   Location
 	hasOut   bool
 	warnings []string
+	unsaved  int // file entries that are not object keys: outputs MPS says it did not write
 }
 
 func newResolver(output string) *resolver {
@@ -63,6 +64,7 @@ func (r *resolver) resolve(role Role, value string) (File, bool) {
 	}
 	if strings.ContainsFunc(v, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }) {
 		r.warn("file entry %.120q is not an object key; the output may not have been written", v)
+		r.unsaved++
 		return File{}, false
 	}
 	if strings.Contains(v, "://") {
