@@ -79,11 +79,7 @@ func TestEmulateServesTheRealSDKsAndRoutesNotifications(t *testing.T) {
 	}
 
 	// MPS through the real SDK: submit a job that notifies the queue, then query it.
-	mc2, err := mts.NewClientWithAccessKey(vars["IPRODWATCH_REGION"], cli.LocalAccessKeyID, cli.LocalAccessKeySecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mc2.Domain = strings.TrimPrefix(vars["IPRODWATCH_MPS_ENDPOINT"], "http://")
+	mc2 := mpsClient(t, vars)
 	submit := mts.CreateSubmitIProductionJobRequest()
 	submit.FunctionName = "ImageH2V"
 	submit.Input = "oss://media.oss-cn-shanghai.aliyuncs.com/in/poster.jpg"
@@ -169,16 +165,28 @@ func TestEmulateRefusesBadFlags(t *testing.T) {
 	}
 }
 
-// firstJobID starts `iprodwatch emulate` with extra flags and returns the id of the first job
-// submitted to it.
-func firstJobID(t *testing.T, extra ...string) string {
+// mpsClient is the real mts client pointed at the emulator emulate printed.
+func mpsClient(t *testing.T, vars map[string]string) *mts.Client {
 	t.Helper()
-	vars, _ := startEmulate(t, extra...)
 	c, err := mts.NewClientWithAccessKey(vars["IPRODWATCH_REGION"], cli.LocalAccessKeyID, cli.LocalAccessKeySecret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Domain = strings.TrimPrefix(vars["IPRODWATCH_MPS_ENDPOINT"], "http://")
+	return c
+}
+
+func startEmulateVars(t *testing.T, extra ...string) map[string]string {
+	t.Helper()
+	vars, _ := startEmulate(t, extra...)
+	return vars
+}
+
+// firstJobID starts `iprodwatch emulate` with extra flags and returns the id of the first job
+// submitted to it.
+func firstJobID(t *testing.T, extra ...string) string {
+	t.Helper()
+	c := mpsClient(t, startEmulateVars(t, extra...))
 	submit := mts.CreateSubmitIProductionJobRequest()
 	submit.Scheme = "http"
 	submit.FunctionName, submit.Input, submit.Output = "Cover", "oss://b/in.mp4", "oss://b/out/{index}.jpg"
