@@ -115,7 +115,7 @@ func (p *printer) redraw() {
 	defer p.mu.Unlock()
 	var b strings.Builder
 	b.WriteString("\x1b[H\x1b[J")
-	fmt.Fprintf(&b, "iprodwatch demo  clock +%s  (Ctrl-C stops)\n\n", p.since())
+	fmt.Fprintf(&b, "iprodwatch demo  clock %s  (Ctrl-C stops)\n\n", p.since())
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ALGORITHM\tJOB\tFAST PATH\tLAST DECISION")
 	for _, j := range p.jobs {
