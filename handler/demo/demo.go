@@ -113,6 +113,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	out.header() // before anything can decide: a decision line must not come first
 	var bg sync.WaitGroup
 	bg.Add(2)
 	go func() { defer bg.Done(); _ = trigger.Run(ctx) }()
@@ -123,7 +124,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := submit(w, jobs); err != nil {
 		return nil, err
 	}
-	out.header()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for !out.done() {

@@ -45,6 +45,10 @@ func TestTheDemoFollowsEveryAlgorithmToItsOutcome(t *testing.T) {
 	if rep.Checks >= rep.FixedChecks {
 		t.Errorf("%d checks, a 30-second poller %d: the policy should cost less", rep.Checks, rep.FixedChecks)
 	}
+	// Issue 16: when stdout is not a terminal the header came after the first decisions.
+	if !strings.HasPrefix(out.String(), "iprodwatch demo: ") {
+		t.Errorf("the output does not start with the header:\n%.300s", out.String())
+	}
 	for _, s := range []string{"published succeeded", "requeued, next check in", "TOTAL", "FIXED 30s"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("the output does not show %q:\n%s", s, out.String())
