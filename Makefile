@@ -43,9 +43,9 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	  done; \
 	done
 
-deploy: build ## deploy with Serverless Devs (s deploy), after make build
+deploy: ## deploy with Serverless Devs: s deploy -y, whose pre-deploy action runs make build (once)
 	@command -v s >/dev/null 2>&1 || { echo "make deploy needs Serverless Devs: npm install -g @serverless-devs/s, then s config add (see README, Deploy)"; exit 1; }
-	s deploy
+	s deploy -y
 
 clean: ## remove build outputs
 	rm -f main code.zip iprodwatch
