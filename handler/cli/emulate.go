@@ -27,6 +27,7 @@ const (
 )
 
 const emulateUsage = `Usage: iprodwatch emulate [-mps ADDR] [-mns ADDR] [-account ID] [-region R] [-speed N] [-seed N]
+                          [-check-queue Q] [-dlq Q] [-event-topic T] [-intake-topic T]
 
 Runs the MPS and MNS emulators as real servers for local development, until interrupted (Ctrl-C).
 It prints, as export lines, what a client and the function need; then it logs each request on one
@@ -40,6 +41,9 @@ Flags:
   -account ID   account id the emulators answer for (default 1234567890123456)
   -region R     region (default cn-shanghai)
   -speed N      run job lifecycles, delays and visibility timeouts N times faster than the wall clock (default 1)
+  -check-queue Q, -dlq Q, -event-topic T, -intake-topic T
+                the function's queues and topics, created at start and printed (default s.yaml's:
+                iprod-check, iprod-check-dlq, iprod-events, iprod-intake)
   -seed N       the seed of job, request and message ids and of the MNS delivery order; by default each
                 start draws its own (printed), so ids, and the event ids built from them, never repeat
                 across restarts; -seed N replays a run
@@ -68,6 +72,10 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 	region := fs.String("region", "cn-shanghai", "")
 	speed := fs.Float64("speed", 1, "")
 	seed := fs.Int64("seed", 0, "")
+	checkQueue := fs.String("check-queue", "iprod-check", "")
+	dlq := fs.String("dlq", "iprod-check-dlq", "")
+	eventTopic := fs.String("event-topic", "iprod-events", "")
+	intakeTopic := fs.String("intake-topic", "iprod-intake", "")
 	rest, err := parseArgs(fs, args)
 	switch {
 	case err != nil:
@@ -102,6 +110,21 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 	mns := mnstest.NewServer(mnstest.WithClock(clk), mnstest.WithAccount(*account), mnstest.WithRegion(*region),
 		mnstest.WithCredential(LocalAccessKeyID, LocalAccessKeySecret), mnstest.WithSeed(*seed))
 	defer mns.Close()
+	// The function's queues and topics, as s.yaml names them, with the retention s.yaml asks for.
+	for _, q := range []string{*checkQueue, *dlq} {
+		a := mnstest.DefaultQueueAttributes()
+		a.MessageRetentionPeriod = 604800
+		if err := mns.CreateQueue(q, a); err != nil {
+			fmt.Fprintf(env.Stderr, "iprodwatch emulate: queue %q: %v\n", q, err)
+			return ExitUsage
+		}
+	}
+	for _, tp := range []string{*eventTopic, *intakeTopic} {
+		if err := mns.CreateTopic(tp); err != nil {
+			fmt.Fprintf(env.Stderr, "iprodwatch emulate: topic %q: %v\n", tp, err)
+			return ExitUsage
+		}
+	}
 	// MPS announces ended jobs on the MNS emulator's queues, as the cloud does for a NotifyUrl.
 	notify := mpstest.NotifierFunc(func(_ context.Context, queue string, body []byte) error {
 		_, err := mns.Send(queue, string(body), 0, 8)
@@ -137,6 +160,10 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 		{"IPRODWATCH_ACCOUNT_ID", *account},
 		{"ALIBABA_CLOUD_ACCESS_KEY_ID", LocalAccessKeyID},
 		{"ALIBABA_CLOUD_ACCESS_KEY_SECRET", LocalAccessKeySecret},
+		{"IPRODWATCH_CHECK_QUEUE", *checkQueue},
+		{"IPRODWATCH_DLQ_QUEUE", *dlq},
+		{"IPRODWATCH_EVENT_TOPIC", *eventTopic},
+		{"IPRODWATCH_INTAKE_TOPIC", *intakeTopic},
 	} {
 		fmt.Fprintf(env.Stdout, "export %s=%s\n", kv[0], kv[1])
 	}

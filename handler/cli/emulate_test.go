@@ -16,11 +16,17 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
+	"iprodwatch/handler"
 	"iprodwatch/handler/cli"
 	"iprodwatch/handler/handlertest"
 	"iprodwatch/handler/mnstest"
 	"iprodwatch/parse"
 )
+
+// emulateVars is every variable emulate prints: what the function and the commands need.
+var emulateVars = []string{"IPRODWATCH_MPS_ENDPOINT", "IPRODWATCH_MNS_ENDPOINT", "IPRODWATCH_REGION",
+	"IPRODWATCH_ACCOUNT_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+	"IPRODWATCH_CHECK_QUEUE", "IPRODWATCH_DLQ_QUEUE", "IPRODWATCH_EVENT_TOPIC", "IPRODWATCH_INTAKE_TOPIC"}
 
 // startEmulate runs `iprodwatch emulate` in-process on free ports and returns the exported variables.
 func startEmulate(t *testing.T, extra ...string) (vars map[string]string, stderr *handlertest.Buffer) {
@@ -43,16 +49,37 @@ func startEmulate(t *testing.T, extra ...string) (vars map[string]string, stderr
 			t.Errorf("emulate did not say it stopped; stderr:\n%s", stderr.String())
 		}
 	})
+	// The export lines, read until all are there or for 10 s at most: a missing one fails the test
+	// instead of hanging it (emulate prints nothing more once it serves).
 	vars = map[string]string{}
-	sc := bufio.NewScanner(out)
-	for len(vars) < 6 && sc.Scan() {
-		if k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "="); ok && strings.HasPrefix(sc.Text(), "export ") {
-			vars[k] = v
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	deadline := time.After(10 * time.Second)
+read:
+	for len(vars) < len(emulateVars) {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				break read
+			}
+			if k, v, ok := strings.Cut(strings.TrimPrefix(l, "export "), "="); ok && strings.HasPrefix(l, "export ") {
+				vars[k] = v
+			}
+		case <-deadline:
+			break read
 		}
 	}
-	go io.Copy(io.Discard, out) //nolint:errcheck // drain the rest
-	for _, k := range []string{"IPRODWATCH_MPS_ENDPOINT", "IPRODWATCH_MNS_ENDPOINT", "IPRODWATCH_REGION",
-		"IPRODWATCH_ACCOUNT_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"} {
+	go func() {
+		for range lines { //nolint:revive // drain the rest
+		}
+	}()
+	for _, k := range emulateVars {
 		if vars[k] == "" {
 			t.Fatalf("emulate printed no export line for %s (got %v)", k, vars)
 		}
@@ -207,5 +234,31 @@ func TestEmulateDrawsItsIdsPerStartAndReplaysASeed(t *testing.T) {
 	}
 	if c, d := firstJobID(t, "-seed", "42"), firstJobID(t, "-seed", "42"); c != d {
 		t.Errorf("-seed 42 gave %s and then %s, want the same", c, d)
+	}
+}
+
+// Issue 16: emulate printed no queue or topic names and created none, so the function and the
+// commands could not run against it from its export lines alone. It prints them (s.yaml's names)
+// and creates them: the function's configuration loads from the printed lines, and the queues and
+// topics exist.
+func TestEmulatePrintsAndCreatesTheQueuesAndTopics(t *testing.T) {
+	vars := startEmulateVars(t)
+	if _, err := handler.LoadConfig(func(k string) string { return vars[k] }); err != nil {
+		t.Errorf("the printed variables do not configure the function: %v", err)
+	}
+	mc := ali_mns.NewAliMNSClientWithConfig(ali_mns.AliMNSClientConfig{
+		EndPoint:    "http://" + vars["IPRODWATCH_ACCOUNT_ID"] + ".mns." + vars["IPRODWATCH_REGION"] + ".aliyuncs.com",
+		AccessKeyId: cli.LocalAccessKeyID, AccessKeySecret: cli.LocalAccessKeySecret,
+	})
+	mc.SetTransport(&mnstest.Transport{Addr: strings.TrimPrefix(vars["IPRODWATCH_MNS_ENDPOINT"], "http://")})
+	for _, q := range []string{vars["IPRODWATCH_CHECK_QUEUE"], vars["IPRODWATCH_DLQ_QUEUE"]} {
+		if _, err := ali_mns.NewMNSQueueManager(mc).GetQueueAttributes(q); err != nil {
+			t.Errorf("queue %q: %v", q, err)
+		}
+	}
+	for _, tp := range []string{vars["IPRODWATCH_EVENT_TOPIC"], vars["IPRODWATCH_INTAKE_TOPIC"]} {
+		if _, err := ali_mns.NewMNSTopicManager(mc).GetTopicAttributes(tp); err != nil {
+			t.Errorf("topic %q: %v", tp, err)
+		}
 	}
 }
