@@ -36,7 +36,7 @@ type Server struct {
 	queues        map[string]*queue
 	topics        map[string]*topic
 	rng           *mathrand.Rand
-	order         *mathrand.Rand // delivery order and batch filling, apart from rng so faults replay alike
+	order         *mathrand.Rand // delivery order and push retry jitter, apart from rng so faults replay alike
 	seq           uint64
 	calls         map[Op]int
 	records       []Call
@@ -70,6 +70,7 @@ func newServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	cfg.throttle = cfg.throttle.withDefaults()
 	s := &Server{
 		cfg:     cfg,
 		clock:   cfg.clock,

@@ -75,7 +75,7 @@ type window struct {
 // admitLocked takes c's units from every threshold it counts toward, or none when one is full.
 // Called with s.mu held.
 func (s *Server) admitLocked(c *call, now time.Time) bool {
-	t := s.cfg.throttle.withDefaults()
+	t := s.cfg.throttle
 	type take struct {
 		key   string
 		limit int
@@ -114,7 +114,7 @@ func (s *Server) admitLocked(c *call, now time.Time) bool {
 
 // throttled holds a refused request as the service does and answers its error.
 func (s *Server) throttled(r *http.Request) *APIError {
-	if hold := s.cfg.throttle.withDefaults().Hold; hold > 0 {
+	if hold := s.cfg.throttle.Hold; hold > 0 {
 		s.sleepReal(r, hold)
 	}
 	return apiErr(http.StatusTooManyRequests, "TooManyRequests", "The request is denied by cluster flow limiter for too many requests.")

@@ -90,8 +90,8 @@ func v3Params(r *http.Request, ps params) params {
 // authenticateV3 checks a V3 call: the Authorization header, the date and nonce headers, that
 // every header the page says must be signed is, the key and token (the V1 rules), the signature
 // over the canonical request, and the nonce, in that order. It returns the caller's AccessKeyId.
-func (s *Server) authenticateV3(r *http.Request, body []byte) (string, *APIError) {
-	a, ok := parseV3Auth(r.Header.Get("Authorization"))
+// a and ok are parseV3Auth's reading of the Authorization header, made once by the caller.
+func (s *Server) authenticateV3(r *http.Request, a v3Auth, ok bool, body []byte) (string, *APIError) {
 	if !ok {
 		return "", errIncompleteSignature()
 	}

@@ -122,8 +122,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Params = ps.values()
 	c.Action, c.JobID, c.AccessKeyID = ps.get("Action"), ps.get("JobId"), ps.get("AccessKeyId")
-	if a, ok := parseV3Auth(r.Header.Get("Authorization")); v3 && ok {
-		c.AccessKeyID = a.credential
+	auth, authOK := parseV3Auth(r.Header.Get("Authorization"))
+	if v3 && authOK {
+		c.AccessKeyID = auth.credential
 	}
 	if v3 {
 		for _, h := range [...]string{hdrAction, hdrVersion} {
@@ -139,7 +140,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var id string
 	if v3 {
-		id, apiErr = s.authenticateV3(r, body)
+		id, apiErr = s.authenticateV3(r, auth, authOK, body)
 	} else {
 		id, apiErr = s.authenticate(r.Method, ps)
 	}
