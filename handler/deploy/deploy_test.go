@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -98,5 +99,51 @@ func TestThePriorsInSYAMLLoadWithTheHandler(t *testing.T) {
 	}
 	if _, err := handler.LoadConfig(func(k string) string { return env[k] }); err != nil {
 		t.Fatalf("IPRODWATCH_PRIORS %q: the function would refuse to start: %v", env["IPRODWATCH_PRIORS"], err)
+	}
+}
+
+// TestTheAccountIsTheAccessOfTheDeploy deploys s.yaml with the access of another account: every
+// place that names an account names that one, so an `extend:` file for another account needs its
+// access and nothing else.
+func TestTheAccountIsTheAccessOfTheDeploy(t *testing.T) {
+	const other = "5555000011112222"
+	doc := loadSpec(t)
+	env, k, err := locate(doc, envPath+".IPRODWATCH_ACCOUNT_ID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.(map[string]any)[k]; got != "${config('AccountID')}" {
+		t.Errorf("IPRODWATCH_ACCOUNT_ID is %v, want ${config('AccountID')}", got)
+	}
+	access := map[string]string{"AccountID": other}
+	if problems := validateAs(doc, access); len(problems) > 0 {
+		t.Fatalf("s.yaml under another access breaks rules:\n%s", list(problems))
+	}
+	c := &checker{}
+	fn, ok := resolveAs(c, doc, access)
+	if !ok {
+		t.Fatalf("s.yaml does not resolve: %v", c.problems)
+	}
+	for _, path := range []string{
+		props + ".role",
+		props + ".logConfig.project",
+		async + ".destinationConfig.onFailure.destination",
+		envPath + ".IPRODWATCH_ACCOUNT_ID",
+		envPath + ".IPRODWATCH_MNS_ENDPOINT",
+		runOpts + ".deadLetterQueue.Arn",
+		topicT + ".sourceArn",
+	} {
+		c, k, err := locate(map[string]any{"resources": map[string]any{"iprodwatch": fn.res}}, path)
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		v, _ := c.(map[string]any)[k].(string)
+		if !strings.Contains(v, other) {
+			t.Errorf("%s is %q: not the access's account %s", path, v, other)
+		}
+		if strings.Contains(v, testAccountID) {
+			t.Errorf("%s is %q: still the tests' account %s", path, v, testAccountID)
+		}
 	}
 }

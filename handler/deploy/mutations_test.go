@@ -81,7 +81,13 @@ func TestTheChecksRejectACopyWithOneRuleBroken(t *testing.T) {
 	}{
 		// Serverless Devs and vars.
 		{"an edition other than 3.0.0 is refused", setTo("edition", "2.0.0"), "edition", errEnum},
-		{"an unquoted account id is a number, not text", setTo("vars.accountId", 1234567890123456), "resources.iprodwatch", errVarNotString},
+		{"an unquoted var is a number, not text", setTo("vars.checkQueue", 1234), "resources.iprodwatch", errVarNotString},
+		{"an account id written into an ARN is refused", setTo(props+".role", "acs:ram::1234567890123456:role/${vars.roleName}"), props + ".role", errAccountID},
+		{"an account id written into a var is refused", setTo("vars.logProject", "iprodwatch-1234567890123456"), "vars.logProject", errAccountID},
+		{"an account id written as a number is refused", setTo("vars.owner", 1234567890123456), "vars.owner", errAccountID},
+		{"an account id in a trigger is refused", setTo(topicT+".sourceArn", "acs:mns:${vars.region}:1234567890123456:/topics/${vars.intakeTopic}"), topicT + ".sourceArn", errAccountID},
+		{"the AccessKey secret from config() is refused", setTo(envPath+".IPRODWATCH_PRIORS", "${config('AccessKeySecret')}"), "resources.iprodwatch", errConfigSecret},
+		{"a config() key the access lacks fails", setTo(props+".role", "acs:ram::${config('AccountId')}:role/${vars.roleName}"), "resources.iprodwatch", errVarNotFound},
 		{"a reference to a missing var fails like s deploy", setTo(props+".functionName", "${vars.nope}"), "resources.iprodwatch", errVarNotFound},
 		{"an empty var fails like s deploy", setTo("vars.dlq", ""), "resources.iprodwatch", errVarNotFound},
 		{"an env() reference is not implemented here", setTo(props+".description", "${env('STAGE')}"), "resources.iprodwatch", errVarUnsupported},
@@ -112,8 +118,8 @@ func TestTheChecksRejectACopyWithOneRuleBroken(t *testing.T) {
 		{"more than 8 async retries are refused", setTo(async+".maxAsyncRetryAttempts", 9), async + ".maxAsyncRetryAttempts", errRange},
 		{"an event age FC's API refuses is refused though fc3 allows it", setTo(async+".maxAsyncEventAgeInSeconds", 2592000), async + ".maxAsyncEventAgeInSeconds", errRange},
 		{"async failures without a destination vanish", deleted(async + ".destinationConfig.onFailure"), async + ".destinationConfig.onFailure", errNoDLQ},
-		{"async failures sent to a topic miss the dead-letter queue", setTo(async+".destinationConfig.onFailure.destination", "acs:mns:cn-shanghai:1234567890123456:/topics/iprod-events/messages"), async + ".destinationConfig.onFailure.destination", errMismatch},
-		{"a destination without /messages is malformed", setTo(async+".destinationConfig.onFailure.destination", "acs:mns:cn-shanghai:1234567890123456:/queues/iprod-check-dlq"), async + ".destinationConfig.onFailure.destination", errFormat},
+		{"async failures sent to a topic miss the dead-letter queue", setTo(async+".destinationConfig.onFailure.destination", "acs:mns:${vars.region}:${config('AccountID')}:/topics/${vars.eventTopic}/messages"), async + ".destinationConfig.onFailure.destination", errMismatch},
+		{"a destination without /messages is malformed", setTo(async+".destinationConfig.onFailure.destination", "acs:mns:${vars.region}:${config('AccountID')}:/queues/${vars.dlq}"), async + ".destinationConfig.onFailure.destination", errFormat},
 
 		// The environment.
 		{"credentials in the environment are refused", setTo(envPath+".ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI"), envPath + ".ALIBABA_CLOUD_ACCESS_KEY_ID", errReserved},
@@ -147,8 +153,8 @@ func TestTheChecksRejectACopyWithOneRuleBroken(t *testing.T) {
 		{"an unknown retry strategy is refused", setTo(runOpts+".retryStrategy.PushRetryStrategy", "LINEAR"), runOpts + ".retryStrategy.PushRetryStrategy", errEnum},
 		{"an unknown errorsTolerance is refused", setTo(runOpts+".errorsTolerance", "SOME"), runOpts + ".errorsTolerance", errEnum},
 		{"tolerating errors without a dead-letter queue is refused", deleted(runOpts + ".deadLetterQueue"), runOpts + ".deadLetterQueue", errNoDLQ},
-		{"a dead-letter queue that is the check queue is refused", setTo(runOpts+".deadLetterQueue.Arn", "acs:mns:${vars.region}:${vars.accountId}:/queues/${vars.checkQueue}"), runOpts + ".deadLetterQueue.Arn", errMismatch},
-		{"a dead-letter ARN without the slash is malformed", setTo(runOpts+".deadLetterQueue.Arn", "acs:mns:cn-shanghai:1234567890123456:queues/iprod-check-dlq"), runOpts + ".deadLetterQueue.Arn", errFormat},
+		{"a dead-letter queue that is the check queue is refused", setTo(runOpts+".deadLetterQueue.Arn", "acs:mns:${vars.region}:${config('AccountID')}:/queues/${vars.checkQueue}"), runOpts + ".deadLetterQueue.Arn", errMismatch},
+		{"a dead-letter ARN without the slash is malformed", setTo(runOpts+".deadLetterQueue.Arn", "acs:mns:${vars.region}:${config('AccountID')}:queues/${vars.dlq}"), runOpts + ".deadLetterQueue.Arn", errFormat},
 		{"maximumTasks is for Kafka only", setTo(runOpts+".maximumTasks", 4), runOpts + ".maximumTasks", errUnsuited},
 
 		// The timer, and the two modes.
@@ -162,10 +168,10 @@ func TestTheChecksRejectACopyWithOneRuleBroken(t *testing.T) {
 		{"the timer's enable is required", deleted(timerC + ".enable"), timerC + ".enable", errMissing},
 
 		// The topic trigger.
-		{"the topic trigger on the event topic is refused", setTo(topicT+".sourceArn", "acs:mns:${vars.region}:${vars.accountId}:/topics/${vars.eventTopic}"), topicT + ".sourceArn", errEventTopic},
-		{"a topic other than the intake topic is refused", setTo(topicT+".sourceArn", "acs:mns:${vars.region}:${vars.accountId}:/topics/elsewhere"), topicT + ".sourceArn", errMismatch},
-		{"a topic in another region is refused", setTo(topicT+".sourceArn", "acs:mns:cn-beijing:${vars.accountId}:/topics/${vars.intakeTopic}"), topicT + ".sourceArn", errMismatch},
-		{"a queue ARN is not a topic source", setTo(topicT+".sourceArn", "acs:mns:${vars.region}:${vars.accountId}:/queues/${vars.intakeTopic}"), topicT + ".sourceArn", errFormat},
+		{"the topic trigger on the event topic is refused", setTo(topicT+".sourceArn", "acs:mns:${vars.region}:${config('AccountID')}:/topics/${vars.eventTopic}"), topicT + ".sourceArn", errEventTopic},
+		{"a topic other than the intake topic is refused", setTo(topicT+".sourceArn", "acs:mns:${vars.region}:${config('AccountID')}:/topics/elsewhere"), topicT + ".sourceArn", errMismatch},
+		{"a topic in another region is refused", setTo(topicT+".sourceArn", "acs:mns:cn-beijing:${config('AccountID')}:/topics/${vars.intakeTopic}"), topicT + ".sourceArn", errMismatch},
+		{"a queue ARN is not a topic source", setTo(topicT+".sourceArn", "acs:mns:${vars.region}:${config('AccountID')}:/queues/${vars.intakeTopic}"), topicT + ".sourceArn", errFormat},
 		{"a filterTag over 16 characters is refused", setTo(topicT+".triggerConfig.filterTag", "iprodwatch-intake"), topicT + ".triggerConfig.filterTag", errSize},
 		{"an unknown notify format is refused", setTo(topicT+".triggerConfig.notifyContentFormat", "XML"), topicT + ".triggerConfig.notifyContentFormat", errEnum},
 		{"notifyStrategy is required", deleted(topicT + ".triggerConfig.notifyStrategy"), topicT + ".triggerConfig.notifyStrategy", errMissing},
@@ -208,6 +214,7 @@ func TestTheChecksAcceptTheOtherValidForms(t *testing.T) {
 		{"BACKOFF_RETRY on the queue trigger", setTo(runOpts+".retryStrategy.PushRetryStrategy", "BACKOFF_RETRY")},
 		{"errors not tolerated and no dead-letter queue", both(setTo(runOpts+".errorsTolerance", "NONE"), deleted(runOpts+".deadLetterQueue"))},
 		{"no topic trigger", withoutTrigger("intake")},
+		{"config() with double quotes", setTo(props+".role", `acs:ram::${config("AccountID")}:role/${vars.roleName}`)},
 	}
 	base := loadSpec(t)
 	for _, tt := range tests {

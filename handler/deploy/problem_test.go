@@ -28,6 +28,7 @@ var (
 	errEventTopic  = errors.New("topic trigger on the event topic")
 	errUnsuited    = errors.New("unsuited to this function")
 	errBuildAction = errors.New("pre-deploy does not build what code points at")
+	errAccountID   = errors.New("an account id written into the file")
 )
 
 // problem is one broken rule at one place of s.yaml.

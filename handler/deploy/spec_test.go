@@ -2,7 +2,10 @@ package deploy
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,9 +40,14 @@ type function struct {
 	props map[string]any
 }
 
-// resolve finds the one fc3 resource and substitutes vars in it, as `s deploy` would before
-// handing props to the component.
+// resolve finds the one fc3 resource and substitutes vars and config() in it, as `s deploy` would
+// before handing props to the component, with the tests' access.
 func resolve(c *checker, doc map[string]any) (function, bool) {
+	return resolveAs(c, doc, testScope(nil).access)
+}
+
+// resolveAs is resolve with the keys of another access.
+func resolveAs(c *checker, doc map[string]any, access map[string]string) (function, bool) {
 	if e, ok := c.str(doc, "", "edition", true); ok && e != "3.0.0" {
 		c.fail("edition", errEnum, "%q: this file is written for Serverless Devs 3.x (edition 3.0.0)", e)
 	}
@@ -61,7 +69,7 @@ func resolve(c *checker, doc map[string]any) (function, bool) {
 		return function{}, false
 	}
 	path := "resources." + fns[0]
-	sub, err := substitute(resources[fns[0]], vars, path)
+	sub, err := substitute(resources[fns[0]], scope{vars: vars, access: access}, path)
 	if err != nil {
 		c.problems = append(c.problems, problem{path, fmt.Errorf("%w: %w", errSubst, err), err.Error()})
 		return function{}, false
@@ -76,8 +84,14 @@ func resolve(c *checker, doc map[string]any) (function, bool) {
 
 // validate runs every check on a parsed spec and returns what it breaks.
 func validate(doc map[string]any) []problem {
+	return validateAs(doc, testScope(nil).access)
+}
+
+// validateAs is validate with the keys of another access.
+func validateAs(doc map[string]any, access map[string]string) []problem {
 	c := &checker{}
-	fn, ok := resolve(c, doc)
+	checkNoAccountID(c, doc, "")
+	fn, ok := resolveAs(c, doc, access)
 	if !ok {
 		return c.problems
 	}
@@ -86,6 +100,42 @@ func validate(doc map[string]any) []problem {
 	checkActions(c, fn)
 	checkTriggers(c, fn, f)
 	return c.problems
+}
+
+// accountLike is a run of 16 digits, the length of an Alibaba Cloud account id, standing alone.
+var accountLike = regexp.MustCompile(`(?:^|[^0-9])([0-9]{16})(?:[^0-9]|$)`)
+
+// checkNoAccountID refuses an account id written into the file (YAML comments are not part of
+// the parsed document, so examples there are fine): ${config('AccountID')} takes it from the
+// access s deploys with, so one file, and every file that extends it, follows the access.
+func checkNoAccountID(c *checker, v any, path string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if accountLike.MatchString(k) {
+				c.fail(join(path, k), errAccountID, "key %q holds an account id", k)
+			}
+			checkNoAccountID(c, v[k], join(path, k))
+		}
+	case []any:
+		for i, e := range v {
+			seg := strconv.Itoa(i) // a trigger is named, as checkTriggers names it
+			if m, ok := e.(map[string]any); ok {
+				if n, ok := m["triggerName"].(string); ok && n != "" {
+					seg = n
+				}
+			}
+			checkNoAccountID(c, e, join(path, seg))
+		}
+	case string:
+		if m := accountLike.FindStringSubmatch(v); m != nil {
+			c.fail(path, errAccountID, "%q holds the account id %s: write ${config('AccountID')}", v, m[1])
+		}
+	case int:
+		if accountLike.MatchString(strconv.Itoa(v)) {
+			c.fail(path, errAccountID, "%d is an account id: write ${config('AccountID')}", v)
+		}
+	}
 }
 
 // deepCopy copies a parsed YAML value so a test can break one copy per case.

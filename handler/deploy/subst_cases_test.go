@@ -13,6 +13,7 @@ func TestSubstitutionReplacesVarsAsServerlessDevsDoes(t *testing.T) {
 		"account": "1234567890123456",
 		"queue":   map[string]any{"check": "iprod-check"},
 		"alias":   "${vars.region}",
+		"project": "iprodwatch-${config('AccountID')}",
 		"loop":    "${vars.loop}",
 		"empty":   "",
 		"number":  8,
@@ -39,13 +40,22 @@ func TestSubstitutionReplacesVarsAsServerlessDevsDoes(t *testing.T) {
 		{"a boolean var is refused", "x-${vars.flag}", nil, errVarNotString},
 		{"a path through a string is not found", "${vars.region.x}", nil, errVarNotFound},
 		{"env() is not implemented", "${env('HOME')}", nil, errVarUnsupported},
-		{"config() is not implemented", "${config('AccountID')}", nil, errVarUnsupported},
+		{"config('AccountID') is the access's account id", "${config('AccountID')}", testAccountID, nil},
+		{"config() reads inside text", "acs:ram::${config('AccountID')}:role/r", "acs:ram::" + testAccountID + ":role/r", nil},
+		{"config() takes double quotes and spaces", `${ config( "AccountID" ) }`, testAccountID, nil},
+		{"a var holding config() is expanded once more", "${vars.project}", "iprodwatch-" + testAccountID, nil},
+		{"config() of a key the access lacks is not found", "${config('Region')}", nil, errVarNotFound},
+		{"config() of the AccessKey secret is refused", "${config('AccessKeySecret')}", nil, errConfigSecret},
+		{"config() of the AccessKey id is refused", "${config('AccessKeyID')}", nil, errConfigSecret},
+		{"config() of the STS token is refused", "${config('SecurityToken')}", nil, errConfigSecret},
+		{"config() without quotes (the 2.x form) is not implemented", "${config(AccountID)}", nil, errVarUnsupported},
+		{"config() with mismatched quotes is not implemented", `${config('AccountID")}`, nil, errVarUnsupported},
 		{"another resource's props are not implemented", "${resources.other.props.region}", nil, errVarUnsupported},
 		{"an unterminated reference is refused", "${vars.region", nil, errVarUnsupported},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := substitute(tt.in, vars, "x")
+			got, err := substitute(tt.in, testScope(vars), "x")
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)
 			}
