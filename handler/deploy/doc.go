@@ -7,8 +7,9 @@
 // with handler.LoadConfig; reserved concurrency times IPRODWATCH_QPS stays under
 // handler.QueryQuota; errors are never tolerated without a dead-letter queue; exactly one of the
 // queue trigger and the pull-mode timer is enabled; the topic trigger never listens to the event
-// topic; no account id is written into the file (the access decides it). A table of broken
-// copies of the file shows that each check can fail.
+// topic; the EventBridge trigger is the only one and comes last (fc3 deploys nothing after an
+// unchanged one); no account id is written into the file (the access decides it). A table of
+// broken copies of the file shows that each check can fail.
 //
 // Simplified compared with Serverless Devs: only ${vars.NAME} (dotted paths allowed), with string
 // values, and ${config('AccountID')}, the account of the access (a test account), are substituted;

@@ -63,6 +63,50 @@ func withoutTrigger(name string) edit {
 	}
 }
 
+// movedFirst moves the trigger of that name to the head of the list.
+func movedFirst(name string) edit {
+	return func(t *testing.T, doc map[string]any) {
+		t.Helper()
+		c, k, err := locate(doc, props+".triggers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := c.(map[string]any)
+		var first any
+		var rest []any
+		for _, e := range m[k].([]any) {
+			if e.(map[string]any)["triggerName"] == name {
+				first = e
+			} else {
+				rest = append(rest, e)
+			}
+		}
+		if first == nil {
+			t.Fatalf("no trigger %q", name)
+		}
+		m[k] = append([]any{first}, rest...)
+	}
+}
+
+// withCopy appends a copy of the trigger of that name, renamed.
+func withCopy(name, newName string) edit {
+	return func(t *testing.T, doc map[string]any) {
+		t.Helper()
+		c, k, err := locate(doc, props+".triggers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := c.(map[string]any)
+		orig, err := step(m[k], name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := deepCopy(orig).(map[string]any)
+		cp["triggerName"] = newName
+		m[k] = append(m[k].([]any), cp)
+	}
+}
+
 // bigPriors is a valid IPRODWATCH_PRIORS that alone passes FC's 4 KB environment limit.
 func bigPriors() string {
 	var parts []string
@@ -177,6 +221,8 @@ func TestTheChecksRejectACopyWithOneRuleBroken(t *testing.T) {
 		{"notifyStrategy is required", deleted(topicT + ".triggerConfig.notifyStrategy"), topicT + ".triggerConfig.notifyStrategy", errMissing},
 		{"an invocation role that is not an ARN is refused", setTo(topicT+".invocationRole", "AliyunMNSNotificationRole"), topicT + ".invocationRole", errFormat},
 		{"an HTTP trigger is not an event the function reads", setTo(topicT+".triggerType", "http"), topicT + ".triggerType", errUnsuited},
+		{"a trigger after the EventBridge trigger is refused", movedFirst("checkQueue"), props + ".triggers.checkQueue", errOrder},
+		{"a second EventBridge trigger is refused", withCopy("checkQueue", "checkQueue2"), props + ".triggers.checkQueue", errOrder},
 		{"two triggers with one name are refused", setTo(props+".triggers.sweep.triggerName", "checkQueue"), props + ".triggers.checkQueue.triggerName", errFormat},
 
 		// The build.
@@ -215,6 +261,7 @@ func TestTheChecksAcceptTheOtherValidForms(t *testing.T) {
 		{"errors not tolerated and no dead-letter queue", both(setTo(runOpts+".errorsTolerance", "NONE"), deleted(runOpts+".deadLetterQueue"))},
 		{"no topic trigger", withoutTrigger("intake")},
 		{"config() with double quotes", setTo(props+".role", `acs:ram::${config("AccountID")}:role/${vars.roleName}`)},
+		{"the other triggers in another order, the EventBridge trigger still last", movedFirst("intake")},
 	}
 	base := loadSpec(t)
 	for _, tt := range tests {

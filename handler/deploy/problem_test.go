@@ -29,6 +29,7 @@ var (
 	errUnsuited    = errors.New("unsuited to this function")
 	errBuildAction = errors.New("pre-deploy does not build what code points at")
 	errAccountID   = errors.New("an account id written into the file")
+	errOrder       = errors.New("fc3 would skip the triggers after an unchanged EventBridge trigger")
 )
 
 // problem is one broken rule at one place of s.yaml.

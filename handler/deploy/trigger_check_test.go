@@ -69,6 +69,12 @@ func checkTriggers(c *checker, fn function, f facts) {
 		case "mns_topic":
 			checkTopicTrigger(c, t, tp, cfg, cp, f)
 		case "eventbridge":
+			// fc3 (since commit 61f88fc, 2024) compares each EventBridge trigger with the one
+			// deployed and, when they match, returns from the loop instead of continuing: what
+			// follows is never created or updated. Last is the only safe place, for one of them.
+			if i < len(list)-1 {
+				c.fail(tp, errOrder, "%d trigger(s) after it: fc3's trigger loop returns at an EventBridge trigger that has not changed (src/subCommands/deploy/impl/trigger.ts), so list it last, and list only one", len(list)-1-i)
+			}
 			queue, enabled := checkEventBridge(c, cfg, cp, f)
 			if queue != "" {
 				if other, dup := sources[queue]; dup {
