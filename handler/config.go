@@ -234,3 +234,11 @@ func mergePriors(into map[string]policy.Prior, v string) error {
 // DefaultReservedConcurrency is the function's instance limit that s.yaml ships with: times the
 // default QPS it stays under QueryQuota, with room for other callers of the account.
 const DefaultReservedConcurrency = 8
+
+// NotifyURL is the NotifyUrl that has MPS announce a job's end on the check queue (the fast path),
+// in the one form MPS documents: mns://<account>.mns.<region>.aliyuncs.com/queues/<queue>. It names
+// the cloud's endpoint even when IPRODWATCH_MNS_ENDPOINT points elsewhere: MPS resolves it, not us
+// (the MPS emulator reads the same form).
+func NotifyURL(cfg Config) string {
+	return "mns://" + cfg.AccountID + ".mns." + cfg.Region + ".aliyuncs.com/queues/" + cfg.CheckQueue
+}

@@ -16,7 +16,7 @@ const maxReason = 4 << 10
 // deadLetter sends a bad message to the dead-letter queue with v's reason, and records v.
 func (inv *invocation) deadLetter(ctx context.Context, cl *Clients, m parse.Message, v Verdict) error {
 	v.Reason = parse.Cut(v.Reason, maxReason)
-	dl := deadLetter{V: 1, Reason: v.Reason, Trigger: inv.trigger, MessageID: m.ID, JobID: v.Check.JobID, At: inv.h.clock.Now().UTC()}
+	dl := DeadLetter{V: 1, Reason: v.Reason, Trigger: inv.trigger, MessageID: m.ID, JobID: v.Check.JobID, At: inv.h.clock.Now().UTC()}
 	send := func(limit int) error {
 		b, err := fitDeadLetter(dl, m.Body, limit)
 		if err != nil {
@@ -37,8 +37,8 @@ func (inv *invocation) deadLetter(ctx context.Context, cl *Clients, m parse.Mess
 	return nil
 }
 
-// deadLetter is the body of a dead-letter message.
-type deadLetter struct {
+// DeadLetter is the body of the function's dead-letter messages (ReadLetter reads them).
+type DeadLetter struct {
 	V             int       `json:"v"`
 	Reason        string    `json:"reason"`
 	Trigger       string    `json:"trigger"`
@@ -57,7 +57,7 @@ type deadLetter struct {
 // so that it stays text. The reason takes at most a quarter of the limit, escaped up to twice that
 // (on a 1 KiB queue it is cut, leaving room for the body), and is cut further where not even it
 // fits.
-func fitDeadLetter(dl deadLetter, body []byte, limit int) ([]byte, error) {
+func fitDeadLetter(dl DeadLetter, body []byte, limit int) ([]byte, error) {
 	text := utf8.Valid(body) && !hasControl(body)
 	keep := min(len(body), limit)
 	reason, keepReason := dl.Reason, min(len(dl.Reason), limit/4)

@@ -25,14 +25,14 @@ func TestADeadLetterFitsOneMessageHoweverItsBodyEscapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := fitDeadLetter(deadLetter{V: 1, Reason: strings.Repeat(`"`, 4<<10), Trigger: "direct"}, []byte(tt.body), MaxMessage)
+			b, err := fitDeadLetter(DeadLetter{V: 1, Reason: strings.Repeat(`"`, 4<<10), Trigger: "direct"}, []byte(tt.body), MaxMessage)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(b) > MaxMessage {
 				t.Fatalf("dead letter is %d bytes, over %d", len(b), MaxMessage)
 			}
-			var dl deadLetter
+			var dl DeadLetter
 			if err := json.Unmarshal(b, &dl); err != nil {
 				t.Fatal(err)
 			}
@@ -60,11 +60,11 @@ func TestADeadLetterFitsOneMessageHoweverItsBodyEscapes(t *testing.T) {
 // both.
 func TestADeadLetterFitsTheSmallestQueue(t *testing.T) {
 	reason := strings.Repeat(`"`, 4<<10)
-	b, err := fitDeadLetter(deadLetter{V: 1, Reason: reason, Trigger: "direct", JobID: strings.Repeat("j", 128)}, []byte(strings.Repeat("x", 8000)), MinMessage)
+	b, err := fitDeadLetter(DeadLetter{V: 1, Reason: reason, Trigger: "direct", JobID: strings.Repeat("j", 128)}, []byte(strings.Repeat("x", 8000)), MinMessage)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dl deadLetter
+	var dl DeadLetter
 	if err := json.Unmarshal(b, &dl); err != nil {
 		t.Fatal(err)
 	}

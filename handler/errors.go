@@ -30,6 +30,13 @@ var (
 	ErrNoSuchJob = errors.New("no such job")
 	// ErrTooLarge is a message over the MNS size limit.
 	ErrTooLarge = errors.New("message too large")
+	// ErrNotSubmitted is a SubmitIProductionJob that created no job: it never left, or MPS refused
+	// it with an error answer. Submitting again is safe (once the cause is fixed).
+	ErrNotSubmitted = errors.New("job not submitted")
+	// ErrSubmitUnknown is a SubmitIProductionJob whose outcome is unknown: it left, and no answer
+	// said what became of it. A job may exist; submit takes no idempotency token, so submitting
+	// again may start (and bill) a second one.
+	ErrSubmitUnknown = errors.New("submit outcome unknown: a job may have been created")
 )
 
 // categorized returns err in category cat: errors.Is and errors.As reach both, and the text is

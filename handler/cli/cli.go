@@ -41,12 +41,14 @@ type command struct {
 }
 
 func commands() []command {
-	return append(append([]command{parseCommand()}, devCommands()...), versionCommand(), helpCommand())
+	ops := []command{setupCommand(), submitCommand(), watchCommand(), checkCommand(), dlqCommand(), parseCommand()}
+	return append(append(ops, devCommands()...), versionCommand(), helpCommand())
 }
 
-const helpUsage = `Usage: iprodwatch help [COMMAND]
+const helpUsage = `Usage: iprodwatch help [COMMAND | config]
 
-Lists the commands, or prints one command's usage: its flags and its exit codes.
+Lists the commands, or prints one command's usage: its flags and its exit codes. help config lists
+the configuration variables every operator command reads, as the function does.
 
 Exit codes:
   0  printed
@@ -84,6 +86,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 func help(env Env, args []string) int {
 	if len(args) == 0 {
 		usage(env.Stdout)
+		return ExitOK
+	}
+	if args[0] == "config" {
+		configHelp(env.Stdout)
 		return ExitOK
 	}
 	for _, c := range commands() {

@@ -150,7 +150,7 @@ func TestHelpVersionAndTheirFlags(t *testing.T) {
 		wantCode int
 		wantOut  string // a substring of standard output
 	}{
-		{[]string{"help", "help"}, 0, "Usage: iprodwatch help [COMMAND]"},
+		{[]string{"help", "help"}, 0, "Usage: iprodwatch help [COMMAND | config]"},
 		{[]string{"help", "version"}, 0, "Usage: iprodwatch version [-json]"},
 		{[]string{"version"}, 0, "iprodwatch "},
 		{[]string{"-version"}, 0, "iprodwatch "},

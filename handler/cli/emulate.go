@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"iprodwatch/handler"
 	"iprodwatch/handler/clock"
 	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
@@ -110,18 +111,26 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 	mns := mnstest.NewServer(mnstest.WithClock(clk), mnstest.WithAccount(*account), mnstest.WithRegion(*region),
 		mnstest.WithCredential(LocalAccessKeyID, LocalAccessKeySecret), mnstest.WithSeed(*seed))
 	defer mns.Close()
-	// The function's queues and topics, as s.yaml names them, with the retention s.yaml asks for.
-	for _, q := range []string{*checkQueue, *dlq} {
-		a := mnstest.DefaultQueueAttributes()
-		a.MessageRetentionPeriod = 604800
-		if err := mns.CreateQueue(q, a); err != nil {
-			fmt.Fprintf(env.Stderr, "iprodwatch emulate: queue %q: %v\n", q, err)
-			return ExitUsage
-		}
+	// The function's queues and topics, as s.yaml names them, with what iprodwatch setup creates
+	// them with: setup run against the emulator finds them matching.
+	cfg, err := handler.LoadConfig(func(name string) string {
+		return map[string]string{"IPRODWATCH_REGION": *region, "IPRODWATCH_ACCOUNT_ID": *account, "IPRODWATCH_CHECK_QUEUE": *checkQueue,
+			"IPRODWATCH_DLQ_QUEUE": *dlq, "IPRODWATCH_EVENT_TOPIC": *eventTopic, "IPRODWATCH_INTAKE_TOPIC": *intakeTopic}[name]
+	})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "iprodwatch emulate: %v\n", err)
+		return ExitUsage
 	}
-	for _, tp := range []string{*eventTopic, *intakeTopic} {
-		if err := mns.CreateTopic(tp); err != nil {
-			fmt.Fprintf(env.Stderr, "iprodwatch emulate: topic %q: %v\n", tp, err)
+	for _, r := range resources(cfg) {
+		if r.queue {
+			a := r.createQueue
+			err = mns.CreateQueue(r.Name, mnstest.QueueAttributes{DelaySeconds: int64(a.DelaySeconds), MaximumMessageSize: int64(a.MaxMessageSize),
+				MessageRetentionPeriod: int64(a.RetentionSeconds), VisibilityTimeout: int64(a.VisibilitySeconds), PollingWaitSeconds: int64(a.PollingWaitSeconds)})
+		} else {
+			err = mns.CreateTopic(r.Name)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "iprodwatch emulate: %s %q: %v\n", r.Kind, r.Name, err)
 			return ExitUsage
 		}
 	}

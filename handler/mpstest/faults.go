@@ -16,6 +16,10 @@ type Fault struct {
 	Drop      bool
 	RawStatus int
 	RawBody   []byte
+	// AfterApply lets the call take effect before the fault replaces its answer: the answer is
+	// lost, not the call (a submit that created its job though the client saw a dropped
+	// connection, a gateway's 502 or a timeout).
+	AfterApply bool
 }
 
 // FaultRule says which calls get a Fault. Rules are tried in the order added; the first that

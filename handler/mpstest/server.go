@@ -153,20 +153,44 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f, faulty := s.pickFault(c.Action, c.JobID)
 	s.mu.Unlock()
-	if faulty {
+	// fault answers f instead of the call's own answer, and reports whether it did.
+	fault := func() bool {
 		sleep(r, f.Delay)
 		if f.Drop && drop(w, func() { c.Dropped, recorded = true, true; s.record(c) }) {
-			return
+			return true
 		}
 		if f.Error != nil {
 			s.answerError(w, &c, f.Error)
-			return
+			return true
 		}
 		if f.RawBody != nil {
 			c.Status = cmp.Or(f.RawStatus, http.StatusOK)
 			w.Header().Set("Content-Type", "application/json;charset=utf-8")
 			w.WriteHeader(c.Status)
 			_, _ = w.Write(f.RawBody)
+			return true
+		}
+		return false
+	}
+	if faulty && !f.AfterApply && fault() {
+		return
+	}
+	if faulty && f.AfterApply {
+		// The call takes effect (its answer is thrown away), then the fault answers.
+		// With a Delay alone, the answer comes late but whole (a client timeout loses it).
+		if c.Action == ActionSubmit {
+			sub, apiErr := s.submit(ps, now)
+			c.JobID = sub.JobID
+			if !fault() {
+				if apiErr != nil {
+					s.answerError(w, &c, apiErr)
+					return
+				}
+				s.answer(w, &c, http.StatusOK, sub)
+			}
+			return
+		}
+		if fault() {
 			return
 		}
 	}
