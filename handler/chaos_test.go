@@ -20,6 +20,7 @@ import (
 
 	"iprodwatch/handler"
 	"iprodwatch/handler/clock"
+	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/handlertest"
 	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
@@ -275,7 +276,8 @@ func runChaos(t *testing.T, o chaosOptions) chaosReport {
 		}
 		return left
 	}
-	client := w.MNS.NewSDKClient(handlertest.AccessKeyID, handlertest.Secret, "", 0)
+	// EventBridge signs as itself (its service-linked role), not as the function.
+	client := w.MNS.NewSDKClient(handlertest.ServiceKeyID, handlertest.ServiceSecret, "", 0)
 	// The queue trigger as s.yaml configures it: batches of 16, a day of exponential retries, then
 	// the dead-letter queue.
 	src, err := triggertest.NewQueueSource(ali_mns.NewMNSQueue(handlertest.CheckQueue, client), deliver(queueFns...),
@@ -433,6 +435,12 @@ func runChaos(t *testing.T, o chaosOptions) chaosReport {
 		clk.AdvanceTo(clk.Now().Add(5 * time.Second))
 	}
 	rep := checkChaos(t, w, jobs, bad, deadline, triggerDLQ, f, logs)
+	// The role iprodwatch policy prints allows every call the function made, and nothing the run
+	// did not use: the pull instance's queue is the check queue of a deployment.
+	pc := w.CheckPolicy(cloud.FunctionPolicy(w.Config, cloud.LogStore{}), w.Config, map[string]string{pullQueue: handlertest.CheckQueue})
+	if len(pc.Denied) > 0 || len(pc.Unused) > 0 {
+		t.Errorf("the function's policy denies %q and allows, unused, %q", pc.Denied, pc.Unused)
+	}
 	rep.failedBySingle = int(failedBySingle.Load())
 	had := 0
 	for id := range jobs {

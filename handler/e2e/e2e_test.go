@@ -13,6 +13,7 @@ import (
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
+	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/clock"
 	"iprodwatch/handler/fctest"
 	"iprodwatch/handler/handlertest"
@@ -85,6 +86,12 @@ func newStack(t *testing.T, env map[string]string) *stack {
 	if _, err := srv.Start(context.Background(), binary, fenv); err != nil {
 		t.Fatal(err)
 	}
+	// Whatever the test did, the role iprodwatch policy prints allowed every call the function made.
+	t.Cleanup(func() {
+		if pc := w.CheckPolicy(cloud.FunctionPolicy(w.Config, cloud.LogStore{}), w.Config, nil); len(pc.Denied) > 0 {
+			t.Errorf("the function's policy denies calls it made: %q", pc.Denied)
+		}
+	})
 	return &stack{t: t, clk: clk, w: w, fc: srv}
 }
 
@@ -154,7 +161,8 @@ func (s *stack) lines() string {
 
 func (s *stack) queueTrigger() *triggertest.QueueSource {
 	s.t.Helper()
-	q := ali_mns.NewMNSQueue(handlertest.CheckQueue, s.w.MNS.NewSDKClient(handlertest.AccessKeyID, handlertest.Secret, "", 0))
+	// EventBridge signs as itself (its service-linked role), not as the function.
+	q := ali_mns.NewMNSQueue(handlertest.CheckQueue, s.w.MNS.NewSDKClient(handlertest.ServiceKeyID, handlertest.ServiceSecret, "", 0))
 	src, err := triggertest.NewQueueSource(q, s.fc.Target(fctest.InvokeOptions{}), triggertest.WithClock(s.clk),
 		triggertest.WithBase64Decode(false), triggertest.WithBatchWindow(16, 0), triggertest.WithRegion(handlertest.Region))
 	if err != nil {

@@ -28,6 +28,12 @@ const (
 	DLQQueue    = "iprod-dlq"
 	EventTopic  = "iprod-events"
 	IntakeTopic = "iprod-intake"
+	// ServiceKeyID and ServiceSecret are the other pair both emulators accept: the cloud's own
+	// services and the submitters around the function (EventBridge consuming the check queue, a
+	// workflow submitting jobs) sign with it, so that the function's calls, signed with
+	// AccessKeyID, can be told from theirs (CheckPolicy).
+	ServiceKeyID  = "LTAIservice"
+	ServiceSecret = "servicesecret"
 )
 
 // World is the emulated cloud.
@@ -76,7 +82,7 @@ func New(o Options) (*World, error) {
 		w.virtual = newVirtual(m)
 	}
 	w.MNS = mnstest.NewServer(append([]mnstest.Option{mnstest.WithClock(o.Clock), mnstest.WithAccount(Account),
-		mnstest.WithRegion(Region), mnstest.WithCredential(AccessKeyID, Secret)}, o.MNS...)...)
+		mnstest.WithRegion(Region), mnstest.WithCredential(AccessKeyID, Secret), mnstest.WithCredential(ServiceKeyID, ServiceSecret)}, o.MNS...)...)
 	notify := mpstest.NotifierFunc(func(_ context.Context, queue string, body []byte) error {
 		copies := 1
 		if o.Notify != nil {
@@ -90,7 +96,7 @@ func New(o Options) (*World, error) {
 		return nil
 	})
 	mpsOpts := append([]mpstest.Option{mpstest.WithClock(o.Clock), mpstest.WithAccount(Account), mpstest.WithRegion(Region),
-		mpstest.WithCredential(AccessKeyID, Secret), mpstest.WithNotifier(notify)}, o.MPS...)
+		mpstest.WithCredential(AccessKeyID, Secret), mpstest.WithCredential(ServiceKeyID, ServiceSecret), mpstest.WithNotifier(notify)}, o.MPS...)
 	w.MPS = mpstest.NewServer(mpsOpts...)
 	attrs := mnstest.DefaultQueueAttributes()
 	attrs.MessageRetentionPeriod = int64(o.Retention / time.Second)
