@@ -13,8 +13,8 @@ import (
 
 	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
-	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/clock"
+	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/fctest"
 	"iprodwatch/handler/handlertest"
 	"iprodwatch/handler/mnstest"

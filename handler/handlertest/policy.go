@@ -65,4 +65,6 @@ func (w *World) CheckPolicy(p cloud.Policy, cfg handler.Config, alias map[string
 	return pc
 }
 
-func mnsPrefix(cfg handler.Config) string { return fmt.Sprintf("acs:mns:%s:%s:", cfg.Region, cfg.AccountID) }
+func mnsPrefix(cfg handler.Config) string {
+	return fmt.Sprintf("acs:mns:%s:%s:", cfg.Region, cfg.AccountID)
+}
