@@ -137,8 +137,9 @@ func TestAConfigurationFaultFailsTheInvocationLoudly(t *testing.T) {
 			if len(e.w.DeadLetters()) != 0 || len(e.events()) != 0 {
 				t.Errorf("a configuration fault produced dead letters or events")
 			}
-			if !strings.Contains(e.logs.String(), `"level":"ERROR","msg":"invocation failed"`) {
-				t.Errorf("no error line for the failed invocation:\n%s", e.logs.String())
+			// The alert on configuration faults matches the fault field (README, Alerts).
+			if !strings.Contains(e.logs.String(), `"level":"ERROR","msg":"invocation failed"`) || !strings.Contains(e.logs.String(), `"fault":"config"`) {
+				t.Errorf("no error line with fault=config for the failed invocation:\n%s", e.logs.String())
 			}
 		})
 	}

@@ -39,6 +39,9 @@ var (
 	ErrSubmitUnknown = errors.New("submit outcome unknown: a job may have been created")
 )
 
+// errInternal is a panic the handler contained: a defect of this build, not of the input.
+var errInternal = errors.New("internal error")
+
 // categorized returns err in category cat: errors.Is and errors.As reach both, and the text is
 // err's own.
 func categorized(cat, err error) error { return &categoryError{cat: cat, err: err} }

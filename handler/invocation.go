@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"log/slog"
 	"sync"
@@ -141,8 +142,21 @@ func (inv *invocation) finish(err error) {
 		"retried", s.Retried, "deadlettered", s.DeadLettered, "merged", s.Merged, "throttled", s.Throttled,
 		"durationMs", inv.h.wall().Sub(inv.start).Milliseconds()}
 	if err != nil {
-		inv.log.Error("invocation failed", append(args, "error", err.Error())...)
+		inv.log.Error("invocation failed", append(args, "fault", faultOf(err), "error", err.Error())...)
 		return
 	}
 	inv.log.Info("invocation", args...)
+}
+
+// faultOf names why an invocation failed, for alerts: "config" (a configuration or permission
+// fault: no retry will fix it), "internal" (a panic, contained) or "transient" (a send that kept
+// failing: the trigger delivers again).
+func faultOf(err error) string {
+	switch {
+	case errors.Is(err, ErrConfig):
+		return "config"
+	case errors.Is(err, errInternal):
+		return "internal"
+	}
+	return "transient"
 }

@@ -23,6 +23,9 @@ type Letter struct {
 	At      time.Time // when it was dead-lettered, by the function's clock
 	// Requests are the message bodies to send back to the check queue, as they were first sent.
 	Requests [][]byte
+	// MessageIDs are the ids of the messages the letter is about, where it names them (the
+	// check-queue message the function or EventBridge dead-lettered).
+	MessageIDs []string
 	// Stuck says why the letter cannot be sent back; "" when it can.
 	Stuck string
 }
@@ -43,6 +46,9 @@ func ReadLetter(body []byte) Letter {
 	var dl DeadLetter
 	if err := json.Unmarshal(body, &dl); err == nil && dl.V == 1 && dl.Reason != "" {
 		l := Letter{From: LetterIprodwatch, Reason: dl.Reason, Trigger: dl.Trigger, JobID: dl.JobID, At: dl.At}
+		if dl.MessageID != "" {
+			l.MessageIDs = []string{dl.MessageID}
+		}
 		original := []byte(dl.Body)
 		if dl.BodyBase64 != "" {
 			b, err := base64.StdEncoding.DecodeString(dl.BodyBase64)
@@ -99,6 +105,9 @@ func readPayload(body []byte, layers int) Letter {
 	l.Trigger = string(tr.Kind)
 	for _, m := range tr.Messages {
 		l.Requests = append(l.Requests, m.Body)
+		if m.ID != "" {
+			l.MessageIDs = append(l.MessageIDs, m.ID)
+		}
 		if l.JobID == "" && m.Err == nil {
 			l.JobID = m.Request.Check.JobID
 		}

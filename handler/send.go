@@ -110,7 +110,7 @@ func (inv *invocation) contained(fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			inv.log.Error("internal error", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = fmt.Errorf("iprodwatch: internal error: %v", p)
+			err = fmt.Errorf("iprodwatch: %w: %v", errInternal, p)
 		}
 	}()
 	return fn()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,15 +25,16 @@ invocations kept failing) and FC's asynchronous failures (a timer tick, an intak
 
 redrive sends dead letters back to the check queue, each as it was first sent, and deletes each
 only after its send succeeded (a crash in between leaves it in both queues: a copy, never a loss).
-It takes at most as many messages as the queue held when it started, each at most once: one that
-is bad again is dead-lettered again by the function, with a new message id, and waits for the next
-look; it is never looped. A letter that cannot be sent back whole (its body was cut to fit, a timer
+A message that is bad again is dead-lettered again by the function, as a new message that names the
+one sent back: redrive leaves it for the next look, takes each message at most once and at most
+-max in all, so it never loops. A letter that cannot be sent back whole (its body was cut to fit, a timer
 tick, a shape iprodwatch does not know) is left where it is, and said why.
 
 Flags:
   -n N       list: at most N messages, 1 to 16 (default 16)
   -all       redrive: every message
   -id ID     redrive: the message with this id (as list prints it); repeatable
+  -max N     redrive: take at most N messages (default 10000)
   -json      one JSON line per message
 ` + configUsage + `
 Exit codes:
@@ -105,10 +107,6 @@ func runDLQList(ctx context.Context, env Env, c *command, args []string) int {
 	if err != nil {
 		return fail(env, c, err)
 	}
-	attrs, err := ops.Queue(ctx, cfg.DLQQueue)
-	if err != nil {
-		return fail(env, c, err)
-	}
 	msgs, err := ops.Peek(ctx, cfg.DLQQueue, *n)
 	if err != nil {
 		return fail(env, c, err)
@@ -123,8 +121,8 @@ func runDLQList(ctx context.Context, env Env, c *command, args []string) int {
 		}
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d visible, %d being received, %d delayed\n", cfg.DLQQueue, attrs.Active, attrs.Inactive, attrs.Delayed)
 	if len(lines) == 0 {
+		fmt.Fprintf(env.Stdout, "%s: no visible message\n", cfg.DLQQueue)
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
@@ -137,8 +135,10 @@ func runDLQList(ctx context.Context, env Env, c *command, args []string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.MessageID, l.EnqueuedAt.UTC().Format(time.RFC3339), l.From, orDash(l.JobID), oneLine(why, 160))
 	}
 	tw.Flush()
-	if int64(len(lines)) < attrs.Active {
-		fmt.Fprintf(env.Stdout, "(the first %d of %d: MNS peeks only at the head of a queue)\n", len(lines), attrs.Active)
+	if len(lines) == *n {
+		// GetQueueAttributes' message counts are being retired (MNS answers 0 for them): the depth
+		// is CloudMonitor's NumberOfMessagesVisible.
+		fmt.Fprintf(env.Stdout, "(%d shown: MNS peeks at most %d, from the head of the queue; there may be more)\n", len(lines), *n)
 	}
 	return ExitOK
 }
@@ -179,6 +179,7 @@ func runDLQRedrive(ctx context.Context, env Env, c *command, args []string) int 
 	all := fs.Bool("all", false, "")
 	var ids idList
 	fs.Var(&ids, "id", "")
+	maxN := fs.Int("max", redriveMax, "")
 	asJSON := fs.Bool("json", false, "")
 	conf := addConfigFlags(fs)
 	rest, err := parseArgs(fs, args)
@@ -187,6 +188,8 @@ func runDLQRedrive(ctx context.Context, env Env, c *command, args []string) int 
 		return usageError(env, c, err)
 	case len(rest) > 0:
 		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
+	case *maxN < 1:
+		return usageError(env, c, fmt.Errorf("-max %d: want at least 1", *maxN))
 	case *all == (len(ids) > 0):
 		return usageError(env, c, errors.New("want -all or -id MESSAGEID (not both)"))
 	}
@@ -194,7 +197,7 @@ func runDLQRedrive(ctx context.Context, env Env, c *command, args []string) int 
 	if err != nil {
 		return fail(env, c, err)
 	}
-	r := redrive{cfg: cfg, ops: ops, q: ops.Clients().Queues, all: *all, want: map[string]bool{}}
+	r := redrive{cfg: cfg, ops: ops, q: ops.Clients().Queues, all: *all, want: map[string]bool{}, max: *maxN, sent: map[string]bool{}}
 	for _, id := range ids {
 		r.want[id] = true
 	}
@@ -237,6 +240,10 @@ type redrive struct {
 	q    handler.Queues
 	all  bool
 	want map[string]bool
+	max  int
+	// sent are the ids of the check-queue messages this run sent back: a letter about one of them
+	// is that message, bad again.
+	sent map[string]bool
 }
 
 type redriveResult struct {
@@ -244,17 +251,16 @@ type redriveResult struct {
 	seen       map[string]bool
 }
 
+// redriveMax is how many dead-letter messages one redrive takes at most, by default.
+const redriveMax = 10000
+
+// run takes the dead-letter queue's messages, each once, and sends back those chosen. Three things
+// keep it from looping on a message that is bad again (the function dead-letters it at once, as a
+// new message): a letter about a message this run sent back is left, a message is taken at most
+// once, and the run takes at most r.max. Not the queue's message counts, which MNS is retiring
+// (GetQueueAttributes answers 0), nor enqueue times, which are MNS's clock, not this machine's.
 func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResult, error) {
 	res := redriveResult{seen: map[string]bool{}}
-	attrs, err := r.ops.Queue(ctx, r.cfg.DLQQueue)
-	if err != nil {
-		return res, err
-	}
-	// What the queue held at the start bounds the run, and each message is taken once: a message
-	// sent back and bad again comes back with a new id, so a run that went on until the queue
-	// was empty could send it back for ever. (Not by enqueue times: those are MNS's clock, which
-	// this machine's need not agree with.)
-	budget := attrs.Active + attrs.Inactive + attrs.Delayed
 	var held []string // receipts of messages taken and left, made visible again at the end
 	defer func() {
 		for _, receipt := range held {
@@ -263,8 +269,8 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 			_, _ = r.q.Defer(context.WithoutCancel(ctx), r.cfg.DLQQueue, receipt, time.Second)
 		}
 	}()
-	for taken := int64(0); taken < budget; {
-		msgs, err := r.q.Receive(ctx, r.cfg.DLQQueue, 16, 0)
+	for taken := 0; taken < r.max; {
+		msgs, err := r.q.Receive(ctx, r.cfg.DLQQueue, min(16, r.max-taken), 0)
 		if err != nil {
 			return res, err
 		}
@@ -280,6 +286,9 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 			if !r.all && !r.want[m.ID] {
 				held = append(held, m.Receipt)
 				continue
+			}
+			if slices.ContainsFunc(handler.ReadLetter(m.Body).MessageIDs, func(id string) bool { return r.sent[id] }) {
+				l.Stuck = "sent back by this redrive and dead-lettered again: left for the next look"
 			}
 			if l.Stuck != "" {
 				l.Redrive = "left"
@@ -308,9 +317,11 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 // sendBack sends a letter's requests to the check queue, then deletes it.
 func (r *redrive) sendBack(ctx context.Context, m handler.Received) error {
 	for _, body := range handler.ReadLetter(m.Body).Requests {
-		if err := r.q.Send(ctx, r.cfg.CheckQueue, body, 0); err != nil {
+		id, err := r.ops.Send(ctx, r.cfg.CheckQueue, body)
+		if err != nil {
 			return fmt.Errorf("sending back to %s: %w", r.cfg.CheckQueue, err)
 		}
+		r.sent[id] = true
 	}
 	if err := r.q.Delete(ctx, r.cfg.DLQQueue, m.Receipt); err != nil {
 		return fmt.Errorf("deleting from %s after it was sent back (it is now in both): %w", r.cfg.DLQQueue, err)

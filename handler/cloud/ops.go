@@ -43,12 +43,12 @@ func (o *Ops) Clients() *handler.Clients {
 // ErrNotExist is a queue or topic that does not exist; it is also an ErrConfig.
 var ErrNotExist = errors.New("does not exist")
 
-// QueueAttributes are the attributes of a queue that setup checks, in seconds and bytes, and its
-// message counts.
+// QueueAttributes are the attributes of a queue that setup checks, in seconds and bytes. Not its
+// message counts: MNS is retiring them (GetQueueAttributes answers 0; CloudMonitor's
+// NumberOfMessagesVisible replaces ActiveMessages).
 type QueueAttributes struct {
 	DelaySeconds, MaxMessageSize, RetentionSeconds, VisibilitySeconds, PollingWaitSeconds int
 	LoggingEnabled                                                                        bool
-	Active, Inactive, Delayed                                                             int64
 }
 
 // TopicAttributes are the attributes of a topic that setup checks.
@@ -68,7 +68,6 @@ func (o *Ops) Queue(ctx context.Context, name string) (QueueAttributes, error) {
 	return QueueAttributes{
 		DelaySeconds: int(a.DelaySeconds), MaxMessageSize: int(a.MaxMessageSize), RetentionSeconds: int(a.MessageRetentionPeriod),
 		VisibilitySeconds: int(a.VisibilityTimeout), PollingWaitSeconds: int(a.PollingWaitSeconds), LoggingEnabled: a.LoggingEnabled,
-		Active: a.ActiveMessages, Inactive: a.InactiveMessages, Delayed: a.DelayMessages,
 	}, nil
 }
 
@@ -234,4 +233,16 @@ func submitFate(err error) error {
 		return fmt.Errorf("%w: %w", handler.ErrNotSubmitted, classifyMPS(err))
 	}
 	return fmt.Errorf("%w: %w", handler.ErrSubmitUnknown, classifyMPS(err))
+}
+
+// Send sends body to queue at once and returns the message's id (the port's Send does not).
+func (o *Ops) Send(ctx context.Context, queue string, body []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	resp, err := ali_mns.NewMNSQueue(queue, o.mns.client).SendMessage(ali_mns.MessageSendRequest{MessageBody: string(body), Priority: 8})
+	if err != nil {
+		return "", classifyMNS("SendMessage", queue, err)
+	}
+	return resp.MessageId, nil
 }
