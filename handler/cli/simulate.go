@@ -1,0 +1,144 @@
+//go:build !iprodwatch.nodev
+
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"iprodwatch/handler"
+	"iprodwatch/handler/simulate"
+)
+
+const simulateUsage = `Usage: iprodwatch simulate [-workload FILE] [-jobs N] [-seed S] [-lost P] [-late P] [-late-by D] [-json]
+
+Replays a workload against the function's own check path (handler.Normalize and handler.Decide,
+called as the handler calls them, delays rounded up to whole seconds as MNS takes them) and
+against the pollers people use, in simulated time (nothing sleeps), and prints one table: queries
+per job (mean, p95), detection lag (p50, p95, and the p95 of lag over the job's duration), jobs
+timed out, and how many jobs in flight 100 queries a second sustains. Rows: iprodwatch; its fast
+path (MPS notifications on the check queue, -lost of them lost and -late of them up to -late-by
+late, polling as the backstop); fixed 10 s to 300 s; the durable-functions default (5 s, x1.5, cap
+300 s, full jitter); exponential 1 s x2; the oracle (one query at the end).
+
+A workload is a JSON file: per algorithm a share and either lognormal phases or observed total
+durations (shares are normalised; any algorithm name is read):
+
+  {"algorithms": {
+    "VideoH2V": {"share": 0.3, "queueSeconds": {"median": 8, "sigma": 0.6},
+                 "processingSeconds": {"median": 240, "sigma": 0.9}},
+    "Cover":    {"share": 0.7, "durationsSeconds": [14.2, 31, 9.8, 60.5]}}}
+
+The embedded default has every algorithm in equal shares, its phases the built-in priors. The
+policy is the configured one (IPRODWATCH_PRIORS and IPRODWATCH_DEADLINE, when set).
+
+Flags:
+  -workload FILE  the workload (default: the embedded one)
+  -jobs N         jobs drawn (default 4000, at most 1000000)
+  -seed S         the draw (default 1): the same seed, the same table
+  -lost P, -late P, -late-by D
+                  the fast path's notifications lost (default 0.05) and late (default 0), by up to
+                  D (default 5m)
+  -json           {"workload", "rows": [{"policy", "queriesPerJob": {"mean","p95"},
+                  "lagSeconds": {"p50","p95"}, "relativeLag": {"p95"}, "timedOut",
+                  "jobsInFlightPer100QPS"}]}
+
+Exit codes:
+  0  printed
+  1  the workload or the configuration cannot be read (the field is named)
+  2  usage error
+`
+
+func simulateCommand() command {
+	c := command{name: "simulate", summary: "compare the policy with common pollers on a workload, in simulated time", usage: simulateUsage}
+	c.run = func(ctx context.Context, env Env, args []string) int { return runSimulate(ctx, env, &c, args) }
+	return c
+}
+
+func runSimulate(_ context.Context, env Env, c *command, args []string) int {
+	fs := newFlagSet(c.name)
+	file := fs.String("workload", "", "")
+	jobs := fs.Int("jobs", 4000, "")
+	seed := fs.Uint64("seed", 1, "")
+	lost := fs.Float64("lost", 0.05, "")
+	late := fs.Float64("late", 0, "")
+	lateBy := fs.Duration("late-by", 5*time.Minute, "")
+	asJSON := fs.Bool("json", false, "")
+	rest, err := parseArgs(fs, args)
+	switch {
+	case err != nil:
+		return usageError(env, c, err)
+	case len(rest) > 0:
+		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
+	case *jobs < 1 || *jobs > 1_000_000:
+		return usageError(env, c, fmt.Errorf("-jobs %d: want 1 to 1000000", *jobs))
+	case *lost < 0 || *late < 0 || *lost+*late > 1:
+		return usageError(env, c, fmt.Errorf("-lost %v, -late %v: want shares from 0 whose sum is at most 1", *lost, *late))
+	case *lateBy < 0 || *lateBy > 24*time.Hour:
+		return usageError(env, c, fmt.Errorf("-late-by %v: want 0 to 24h", *lateBy))
+	}
+	w := simulate.Default()
+	if *file != "" {
+		b, err := readLimited(*file, 64<<20)
+		if err == nil {
+			w, err = simulate.Parse(filepath.Base(*file), b)
+		}
+		if err != nil {
+			return fail(env, c, err)
+		}
+	}
+	// The configured policy: the function's priors and deadline, when set, read and checked as the
+	// function reads them; the names and endpoints, which a simulation never uses, are stand-ins.
+	standIn := map[string]string{"IPRODWATCH_REGION": "cn-shanghai", "IPRODWATCH_ACCOUNT_ID": "1234567890123456",
+		"IPRODWATCH_CHECK_QUEUE": "check", "IPRODWATCH_DLQ_QUEUE": "dlq", "IPRODWATCH_EVENT_TOPIC": "events"}
+	cfg, err := handler.LoadConfig(func(k string) string {
+		switch k {
+		case "IPRODWATCH_PRIORS", "IPRODWATCH_DEADLINE", "IPRODWATCH_STALLED_AFTER":
+			return env.Getenv(k)
+		}
+		return standIn[k]
+	})
+	if err != nil {
+		return fail(env, c, err)
+	}
+	rows := simulate.Compare(w, simulate.Options{Jobs: *jobs, Seed: *seed, Policy: cfg.Policy, Deadline: cfg.Deadline, Lost: *lost, Late: *late, LateBy: *lateBy})
+	if *asJSON {
+		b, err := json.Marshal(struct {
+			Workload string         `json:"workload"`
+			Rows     []simulate.Row `json:"rows"`
+		}{w.Name, rows})
+		if err != nil {
+			return fail(env, c, err)
+		}
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stdout, "workload %s, %d jobs, seed %d\n\n", w.Name, *jobs, *seed)
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "policy\tqueries/job\tp95\tlag p50 s\tlag p95 s\tp95 lag/duration\ttimed out\tjobs in flight per 100 QPS\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%.0f\t\n", r.Policy, r.QueriesPerJob.Mean, r.QueriesPerJob.P95,
+			r.LagSeconds.P50, r.LagSeconds.P95, r.RelativeLag.P95, r.TimedOut, r.InFlight)
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%s: over %d MiB", name, limit>>20)
+	}
+	return b, err
+}
