@@ -2,8 +2,8 @@ package handler
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
