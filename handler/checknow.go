@@ -2,7 +2,7 @@ package handler
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
 
 	"iprodwatch/parse"
@@ -40,7 +40,7 @@ func CheckNow(ctx context.Context, r Rules, jobs Jobs, jobID string, now time.Ti
 	}
 	v := Decide(r, Input{Check: c, Answer: Answer{Body: body}, Now: now})
 	if v.Decision == DecisionDeadLettered {
-		return Status{JobID: jobID, Algorithm: job.FunctionName, State: job.State}, errors.New(v.Reason)
+		return Status{JobID: jobID, Algorithm: job.FunctionName, State: job.State}, fmt.Errorf("%w: the function would dead-letter this check: %s", errUnreadable, v.Reason)
 	}
 	return Status{JobID: jobID, Algorithm: job.FunctionName, State: job.State, Verdict: v}, nil
 }

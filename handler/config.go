@@ -68,6 +68,11 @@ func Variables() []Variable {
 	}
 }
 
+// MaxDeadline is the longest IPRODWATCH_DEADLINE: a check queue keeps a message 7 days at most
+// (MNS's longest retention), and pull mode asks the retention to exceed the deadline by its grace
+// and margin (PullRetentionMargin).
+const MaxDeadline = 7*24*time.Hour - 3*LastQueryGrace - PullRetentionMargin
+
 // QueryQuota is the account's QueryIProductionJob quota, shared by every instance.
 const QueryQuota = 100
 
@@ -155,8 +160,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		return d
 	}
-	// The deadline cannot pass MNS's longest delay chain limits: 7 days of retention at most.
-	c.Deadline = duration("IPRODWATCH_DEADLINE", 24*time.Hour, time.Minute, 7*24*time.Hour)
+	c.Deadline = duration("IPRODWATCH_DEADLINE", 24*time.Hour, time.Minute, MaxDeadline)
 	c.StalledAfter = duration("IPRODWATCH_STALLED_AFTER", 2*time.Hour, time.Minute, 7*24*time.Hour)
 	c.PullBudget = duration("IPRODWATCH_PULL_BUDGET", 45*time.Second, time.Second, 24*time.Hour)
 	integer := func(name string, def, lo, hi int) int {

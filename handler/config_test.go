@@ -50,6 +50,8 @@ func TestLoadConfigNamesTheVariableAndTheProblem(t *testing.T) {
 		{map[string]string{"IPRODWATCH_DEADLINE": "forever"}, "IPRODWATCH_DEADLINE"},
 		{map[string]string{"IPRODWATCH_DEADLINE": "30d"}, "IPRODWATCH_DEADLINE"},
 		{map[string]string{"IPRODWATCH_DEADLINE": "8760h"}, "IPRODWATCH_DEADLINE: 8760h0m0s is outside"},
+		// Pull mode needs the retention to exceed it by 1.5 h, and no queue keeps more than 7 days.
+		{map[string]string{"IPRODWATCH_DEADLINE": "167h"}, "IPRODWATCH_DEADLINE: 167h0m0s is outside 1m0s to 166h30m0s"},
 		{map[string]string{"IPRODWATCH_QPS": "0"}, "IPRODWATCH_QPS"},
 		{map[string]string{"IPRODWATCH_QPS": "NaN"}, "IPRODWATCH_QPS"},
 		{map[string]string{"IPRODWATCH_QPS": "101"}, "IPRODWATCH_QPS"},

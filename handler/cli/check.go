@@ -28,7 +28,7 @@ Exit codes:
   3  the job failed
   4  the job is still running (Queuing or Analysing)
   1  error: configuration, credentials, a job MPS does not know, a query or a publish that failed
-  2  usage error
+  2  usage error, or a job id that is not one
 `
 
 // Exit codes of check.
@@ -63,6 +63,9 @@ func runCheck(ctx context.Context, env Env, c *command, args []string) int {
 		return usageError(env, c, err)
 	case len(rest) != 1:
 		return usageError(env, c, errors.New("want one job id"))
+	}
+	if err := parse.ValidateJobID(rest[0]); err != nil {
+		return usageError(env, c, err)
 	}
 	cfg, ops, err := conf.connect(ctx, fs, env)
 	if err != nil {

@@ -40,8 +40,9 @@ Flags:
 Exit codes:
   0  listed (also an empty queue); redrive: every chosen message was sent back
   3  redrive: some chosen messages were left in the queue (the lines say why)
-  1  error: configuration, credentials, or a call that failed (redrive stops there: what was
-     sent back is deleted, the rest is left, nothing is lost)
+  1  error: configuration, credentials, or a call that failed (redrive stops there: each
+     message sent back before it was deleted after its send, or, if that delete failed, is in
+     both queues; the rest is left; nothing is lost)
   2  usage error
 `
 
@@ -243,7 +244,8 @@ type redrive struct {
 	max  int
 	// sent are the ids of the check-queue messages this run sent back: a letter about one of them
 	// is that message, bad again.
-	sent map[string]bool
+	sent  map[string]bool
+	found int // of want
 }
 
 type redriveResult struct {
@@ -263,10 +265,14 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 	res := redriveResult{seen: map[string]bool{}}
 	var held []string // receipts of messages taken and left, made visible again at the end
 	defer func() {
+		// Best effort, within half a minute even after an interrupt: a message not made visible
+		// now is visible after the queue's own visibility timeout.
+		show, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
 		for _, receipt := range held {
-			// Best effort: a message not made visible now is visible after the queue's own
-			// visibility timeout.
-			_, _ = r.q.Defer(context.WithoutCancel(ctx), r.cfg.DLQQueue, receipt, time.Second)
+			if _, err := r.q.Defer(show, r.cfg.DLQQueue, receipt, time.Second); err != nil {
+				return
+			}
 		}
 	}()
 	for taken := 0; taken < r.max; {
@@ -275,9 +281,16 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 			return res, err
 		}
 		fresh := 0
-		for _, m := range msgs {
+		for i, m := range msgs {
 			if res.seen[m.ID] {
 				continue
+			}
+			if !r.all && len(r.want) == r.found {
+				// Every message asked for is done: the rest goes back as it was.
+				for _, m := range msgs[i:] {
+					held = append(held, m.Receipt)
+				}
+				return res, nil
 			}
 			fresh++
 			taken++
@@ -286,6 +299,9 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 			if !r.all && !r.want[m.ID] {
 				held = append(held, m.Receipt)
 				continue
+			}
+			if r.want[m.ID] {
+				r.found++
 			}
 			if slices.ContainsFunc(handler.ReadLetter(m.Body).MessageIDs, func(id string) bool { return r.sent[id] }) {
 				l.Stuck = "sent back by this redrive and dead-lettered again: left for the next look"
@@ -299,7 +315,9 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 			}
 			if err := r.sendBack(ctx, m); err != nil {
 				l.Redrive, l.Error = "failed", err.Error()
-				held = append(held, m.Receipt)
+				for _, m := range msgs[i:] {
+					held = append(held, m.Receipt) // this one and the rest of the batch, untouched
+				}
 				print(l)
 				return res, err
 			}

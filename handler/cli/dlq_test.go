@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -266,5 +267,36 @@ func TestDLQRedriveNeverLoops(t *testing.T) {
 				t.Errorf("%d letters left, want the 3 newest", n)
 			}
 		})
+	}
+}
+
+// TestDLQRedriveByIDStopsOnceItFoundThem: the other letters are not all taken (found by review:
+// -id took the whole queue, hiding every letter and counting a receive on each).
+func TestDLQRedriveByIDStopsOnceItFoundThem(t *testing.T) {
+	w := opsWorld(t)
+	for i := range 40 {
+		if _, err := w.MNS.Send(handlertest.DLQQueue, `{"v":1,"reason":"r","trigger":"direct","at":"2026-11-25T12:00:00Z","body":"{\"JobId\":\"j`+strconv.Itoa(i)+`\"}"}`, 0, 8); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := w.MNS.Messages(handlertest.DLQQueue)[0].ID
+	if code, _, stderr := run(t, "", w.Env(), "dlq", "redrive", "-id", head); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := w.MNS.CallCount(mnstest.OpBatchReceiveMessage); n != 1 {
+		t.Errorf("%d receives for the letter at the head, want 1", n)
+	}
+	w.MNS.Advance(2 * time.Second)
+	taken := 0
+	for _, m := range w.MNS.Messages(handlertest.DLQQueue) {
+		if m.DequeueCount > 0 {
+			taken++
+		}
+		if m.State != mnstest.StateActive {
+			t.Errorf("letter %s is %s after the redrive, not visible", m.ID, m.State)
+		}
+	}
+	if taken > 15 {
+		t.Errorf("%d other letters were received, want at most the rest of one batch", taken)
 	}
 }

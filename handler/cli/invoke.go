@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,8 +70,10 @@ func runInvoke(ctx context.Context, env Env, c *command, args []string) int {
 		return usageError(env, c, err)
 	case len(rest) > 1:
 		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[1]))
-	case *timeout <= 0:
-		return usageError(env, c, fmt.Errorf("-timeout %v: want a positive duration", *timeout))
+	case *timeout <= 0 || *timeout > 24*time.Hour:
+		return usageError(env, c, fmt.Errorf("-timeout %v: want above 0, at most 24h (FC's longest)", *timeout))
+	case !slices.Contains([]string{"queue", "topic", "timer", "direct"}, *trigger):
+		return usageError(env, c, fmt.Errorf("-trigger %q: want queue, topic, timer or direct", *trigger))
 	}
 	getenv := conf.getenv(fs, env)
 	cfg, err := handler.LoadConfig(getenv)

@@ -63,3 +63,9 @@ func TestInvokeRunsTheFunctionOnceWithTheTriggersPayload(t *testing.T) {
 		t.Errorf("no event topic: exit %d, stderr %q; want 1", code, stderr)
 	}
 }
+
+func TestInvokeRefusesAnUnknownTriggerFirst(t *testing.T) {
+	if code, _, stderr := run(t, "", nil, "invoke", "-trigger", "http"); code != 2 || !strings.Contains(stderr, `-trigger "http": want queue, topic, timer or direct`) {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+}

@@ -185,7 +185,7 @@ func TestCheckErrors(t *testing.T) {
 	}{
 		{"unknown job", []string{"check", "nosuchjob"}, 1, "MPS has no job nosuchjob"},
 		{"a gateway's page", []string{"check", "jobslow"}, 1, "not the API's answer"},
-		{"not a job id", []string{"check", "bad id"}, 1, "invalid job id"},
+		{"not a job id", []string{"check", "bad id"}, 2, "invalid job id"},
 		{"no job id", []string{"check"}, 2, "want one job id"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,6 +310,9 @@ func TestSubmitIsNeverRetriedAndSaysWhetherAJobMayExist(t *testing.T) {
 		{name: "throttled", mps: &mpstest.Fault{Error: &mpstest.APIError{Status: 400, Code: "Throttling.User", Message: "Request was denied due to user flow control."}},
 			code: 1, stderr: "submitting again is safe", jobs: 0},
 		{name: "answer lost", mps: &mpstest.Fault{Drop: true, AfterApply: true}, code: 5, stderr: "Do not submit again", jobs: 1},
+		// A gateway's 408 page says nothing of the request: the job may exist (found by review).
+		{name: "gateway 408 after the submit", mps: &mpstest.Fault{RawStatus: 408, RawBody: []byte("<html>408 Request Timeout</html>"), AfterApply: true},
+			code: 5, stderr: "Do not submit again", jobs: 1},
 		{name: "gateway 502 after the submit", mps: &mpstest.Fault{RawStatus: 502, RawBody: []byte("<html>502 Bad Gateway</html>"), AfterApply: true},
 			code: 5, stderr: "Do not submit again", jobs: 1},
 		{name: "first check not sent", mns: &mnstest.Fault{Status: 500}, code: 6, stderr: "Run: iprodwatch watch", jobs: 1, printsID: true},

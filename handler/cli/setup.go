@@ -92,7 +92,9 @@ func resources(cfg handler.Config) []resource {
 
 // visibilityFor is the least visibility timeout of the check queue: a pull sweep's budget and room
 // for its last query.
-func visibilityFor(cfg handler.Config) time.Duration { return cfg.PullBudget + 15*time.Second }
+func visibilityFor(cfg handler.Config) time.Duration {
+	return min(cfg.PullBudget+15*time.Second, handler.MaxVisibility*time.Second)
+}
 
 // checkRetention is the least retention of the check queue, as pull mode checks it.
 func checkRetention(cfg handler.Config) time.Duration {

@@ -134,3 +134,16 @@ func TestSetupStopsAtAFailedCall(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 naming the check queue", code, stderr)
 	}
 }
+
+// TestSetupNeverAsksMoreThanMNSTakes: a pull budget of a day asks a visibility timeout MNS cannot
+// set; setup creates the queue with MNS's longest (found by review: CreateQueue was refused).
+func TestSetupNeverAsksMoreThanMNSTakes(t *testing.T) {
+	w := opsWorld(t)
+	env := with(w.Env(), "IPRODWATCH_PULL_BUDGET", "24h", "IPRODWATCH_DEADLINE", "166h30m")
+	if code, stdout, stderr := run(t, "", env, "setup", "-check-queue", "long-check"); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	if a, _ := w.MNS.QueueAttributes("long-check"); a.VisibilityTimeout != 43200 || a.MessageRetentionPeriod != 604800 {
+		t.Errorf("created with %+v", a)
+	}
+}

@@ -43,7 +43,7 @@ Exit codes:
      submitting again once the cause is fixed is safe
   5  outcome unknown: a job may have been created; do not submit again before looking (above)
   6  submitted, but its first check message could not be sent: the job id is printed; run
-     iprodwatch watch JOBID (with its NotifyUrl the fast path still reports it)
+     iprodwatch watch JOBID (unless -no-notify, the job's notification still reports its end)
   2  usage error
 `
 

@@ -77,6 +77,9 @@ func (o *Ops) CreateQueue(ctx context.Context, name string, a QueueAttributes) e
 	_, err := bounded(ctx, func() (struct{}, error) {
 		return struct{}{}, ali_mns.NewMNSQueueManager(o.mns.client).CreateQueueWithOptions(name, queueOptions(a)...)
 	})
+	if ali_mns.ERR_MNS_QUEUE_ALREADY_EXIST_AND_HAVE_SAME_ATTR.IsEqual(err) {
+		return nil // made meanwhile, by another setup, exactly so
+	}
 	return classifyMNS("CreateQueue", name, err)
 }
 
@@ -112,6 +115,9 @@ func (o *Ops) CreateTopic(ctx context.Context, name string, a TopicAttributes) e
 	_, err := bounded(ctx, func() (struct{}, error) {
 		return struct{}{}, ali_mns.NewMNSTopicManager(o.mns.client).CreateTopic(name, int32(a.MaxMessageSize), a.LoggingEnabled)
 	})
+	if ali_mns.ERR_MNS_TOPIC_ALREADY_EXIST_AND_HAVE_SAME_ATTR.IsEqual(err) {
+		return nil // made meanwhile, by another setup, exactly so
+	}
 	return classifyMNS("CreateTopic", name, err)
 }
 
@@ -213,13 +219,14 @@ func submitOnce(c *mts.Client, req *mts.SubmitIProductionJobRequest) (resp *mts.
 }
 
 // submitFate classifies a failed submit by whether a job can exist. An error answer from MPS (a
-// ServerError with a 4xx status) created none; so did a request that never connected (a dial or
+// 4xx with the API's error code) created none; so did a request that never connected (a dial or
 // DNS failure, an SDK error before sending). A 5xx may come from a gateway after the job was
-// created, and a timeout or a cut connection after the request left says nothing: both are
-// unknown.
+// created; so may a 4xx without an error code (a gateway's page: its 408 says nothing of the
+// request, as classifyMPS says too); and a timeout or a cut connection after the request left
+// says nothing: all are unknown.
 func submitFate(err error) error {
 	var se *sdkerrors.ServerError
-	if errors.As(err, &se) && se.HttpStatus() >= 400 && se.HttpStatus() < 500 {
+	if errors.As(err, &se) && se.HttpStatus() >= 400 && se.HttpStatus() < 500 && se.HttpStatus() != 408 && se.ErrorCode() != "" {
 		return fmt.Errorf("%w: %w", handler.ErrNotSubmitted, classifyMPS(err))
 	}
 	var op *net.OpError
