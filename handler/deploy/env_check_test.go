@@ -5,18 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"iprodwatch/handler"
 )
 
 // The limits FC puts on environment variables (reference §6).
-const (
-	maxEnvBytes = 4 << 10
-	// queueRetention is the retention s.yaml's comment asks the check queue to be created with (MNS's
-	// maximum): pull mode refuses a deadline that is not shorter.
-	queueRetention = 7 * 24 * time.Hour
-)
+// (A deadline too long for the check queue's retention is handler.LoadConfig's to refuse:
+// handler.MaxDeadline.)
+const maxEnvBytes = 4 << 10
 
 // facts is what the environment says about the deployment, for the checks of props and triggers.
 type facts struct {
@@ -87,9 +83,6 @@ func checkEnvironment(c *checker, fn function) facts {
 	if err != nil {
 		c.problems = append(c.problems, problem{path, fmt.Errorf("%w: %w", errConfig, err), err.Error()})
 		return facts{}
-	}
-	if cfg.Deadline >= queueRetention {
-		c.fail(join(path, "IPRODWATCH_DEADLINE"), errRange, "%v is not shorter than the check queue's %v retention: pull mode would refuse to run", cfg.Deadline, queueRetention)
 	}
 	return facts{cfg: &cfg}
 }
