@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 )
 
 const simulateUsage = `Usage: iprodwatch simulate [-workload FILE] [-jobs N] [-seed S] [-lost P] [-late P] [-late-by D] [-json]
+                           [-svg FILE]
 
 Replays a workload against the function's own check path (handler.Normalize and handler.Decide,
 called as the handler calls them, delays rounded up to whole seconds as MNS takes them) and
@@ -45,6 +47,8 @@ Flags:
   -lost P, -late P, -late-by D
                   the fast path's notifications lost (default 0.05) and late (default 0), by up to
                   D (default 5m)
+  -svg FILE       also draw queries per job against the p95 of lag over duration, a point per
+                  row, the fixed intervals joined as a line, into FILE
   -json           {"workload", "rows": [{"policy", "queriesPerJob": {"mean","p95"},
                   "lagSeconds": {"p50","p95"}, "relativeLag": {"p95"}, "timedOut",
                   "jobsInFlightPer100QPS"}]}
@@ -70,6 +74,7 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	late := fs.Float64("late", 0, "")
 	lateBy := fs.Duration("late-by", 5*time.Minute, "")
 	asJSON := fs.Bool("json", false, "")
+	svg := fs.String("svg", "", "")
 	rest, err := parseArgs(fs, args)
 	switch {
 	case err != nil:
@@ -108,6 +113,15 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 		return fail(env, c, err)
 	}
 	rows := simulate.Compare(w, simulate.Options{Jobs: *jobs, Seed: *seed, Policy: cfg.Policy, Deadline: cfg.Deadline, Lost: *lost, Late: *late, LateBy: *lateBy})
+	if *svg != "" {
+		var b strings.Builder
+		if err := simulate.SVG(&b, fmt.Sprintf("workload %s, %d jobs, seed %d", w.Name, *jobs, *seed), rows); err != nil {
+			return fail(env, c, err)
+		}
+		if err := os.WriteFile(*svg, []byte(b.String()), 0o644); err != nil {
+			return fail(env, c, err)
+		}
+	}
 	if *asJSON {
 		b, err := json.Marshal(struct {
 			Workload string         `json:"workload"`

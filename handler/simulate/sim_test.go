@@ -1,6 +1,8 @@
 package simulate_test
 
 import (
+	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,4 +152,34 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestSVGDrawsAPointPerRowAndTheFixedFrontier(t *testing.T) {
+	rows := simulate.Compare(simulate.Default(), simulate.Options{Jobs: 200, Seed: 1, Policy: policy.Default(), Lost: 0.05})
+	var b strings.Builder
+	if err := simulate.SVG(&b, "default & <test>", rows); err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(strings.NewReader(b.String()))
+	circles, polylines := 0, 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not XML: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			switch se.Name.Local {
+			case "circle":
+				circles++
+			case "polyline":
+				polylines++
+			}
+		}
+	}
+	if circles != len(rows) || polylines != 1 {
+		t.Errorf("%d points and %d lines for %d rows, want a point each and one frontier", circles, polylines, len(rows))
+	}
 }
