@@ -18,7 +18,7 @@ import (
 )
 
 const simulateUsage = `Usage: iprodwatch simulate [-workload FILE] [-jobs N] [-seed S] [-lost P] [-late P] [-late-by D] [-json]
-                           [-svg FILE]
+                           [-svg FILE] [-priors] [-no-fit]
 
 Replays a workload against the function's own check path (handler.Normalize and handler.Decide,
 called as the handler calls them, delays rounded up to whole seconds as MNS takes them) and
@@ -38,7 +38,10 @@ durations (shares are normalised; any algorithm name is read):
     "Cover":    {"share": 0.7, "durationsSeconds": [14.2, 31, 9.8, 60.5]}}}
 
 The embedded default has every algorithm in equal shares, its phases the built-in priors. The
-policy is the configured one (IPRODWATCH_PRIORS and IPRODWATCH_DEADLINE, when set).
+policy is the configured one (IPRODWATCH_PRIORS and IPRODWATCH_DEADLINE, when set), with the priors
+fitted to -workload laid over it (phases as given; observed durations as one lognormal, by maximum
+likelihood): so the table shows what deploying -priors' value would do. -no-fit compares the
+configured priors as they are (to see what wrong priors cost).
 
 Flags:
   -workload FILE  the workload (default: the embedded one)
@@ -49,6 +52,8 @@ Flags:
                   D (default 5m)
   -svg FILE       also draw queries per job against the p95 of lag over duration, a point per
                   row, the fixed intervals joined as a line, into FILE
+  -priors         print the fitted priors as the IPRODWATCH_PRIORS value to deploy, and nothing else
+  -no-fit         do not fit the priors to -workload
   -json           {"workload", "rows": [{"policy", "queriesPerJob": {"mean","p95"},
                   "lagSeconds": {"p50","p95"}, "relativeLag": {"p95"}, "timedOut",
                   "jobsInFlightPer100QPS"}]}
@@ -75,6 +80,8 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	lateBy := fs.Duration("late-by", 5*time.Minute, "")
 	asJSON := fs.Bool("json", false, "")
 	svg := fs.String("svg", "", "")
+	printPriors := fs.Bool("priors", false, "")
+	noFit := fs.Bool("no-fit", false, "")
 	rest, err := parseArgs(fs, args)
 	switch {
 	case err != nil:
@@ -112,7 +119,19 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	if err != nil {
 		return fail(env, c, err)
 	}
-	rows := simulate.Compare(w, simulate.Options{Jobs: *jobs, Seed: *seed, Policy: cfg.Policy, Deadline: cfg.Deadline, Lost: *lost, Late: *late, LateBy: *lateBy})
+	if *printPriors {
+		b, err := json.Marshal(w.Priors())
+		if err != nil {
+			return fail(env, c, err)
+		}
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+		return ExitOK
+	}
+	p := cfg.Policy
+	if *file != "" && !*noFit {
+		p = simulate.Fitted(p, w)
+	}
+	rows := simulate.Compare(w, simulate.Options{Jobs: *jobs, Seed: *seed, Policy: p, Deadline: cfg.Deadline, Lost: *lost, Late: *late, LateBy: *lateBy})
 	if *svg != "" {
 		var b strings.Builder
 		if err := simulate.SVG(&b, fmt.Sprintf("workload %s, %d jobs, seed %d", w.Name, *jobs, *seed), rows); err != nil {

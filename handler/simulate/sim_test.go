@@ -1,7 +1,9 @@
 package simulate_test
 
 import (
+	"encoding/json"
 	"encoding/xml"
+	"math"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"iprodwatch/handler"
 	"iprodwatch/handler/policy"
@@ -181,5 +184,35 @@ func TestSVGDrawsAPointPerRowAndTheFixedFrontier(t *testing.T) {
 	}
 	if circles != len(rows) || polylines != 1 {
 		t.Errorf("%d points and %d lines for %d rows, want a point each and one frontier", circles, polylines, len(rows))
+	}
+}
+
+// TestPriorsFitTheWorkloadAndDeployAsIPRODWATCHPRIORS: phases as given; durations as a lognormal
+// whose median is their geometric mean; and the value is one the function accepts.
+func TestPriorsFitTheWorkloadAndDeployAsIPRODWATCHPRIORS(t *testing.T) {
+	w, err := simulate.Parse("w", []byte(`{"algorithms": {
+		"VideoH2V": {"share": 1, "queueSeconds": {"median": 8, "sigma": 0.6}, "processingSeconds": {"median": 240, "sigma": 0}},
+		"Cover": {"share": 1, "durationsSeconds": [10, 40]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := w.Priors()
+	want := map[string]policy.Prior{
+		"VideoH2V": {Queue: policy.Phase{MedianSeconds: 8, Spread: 0.6}, Processing: policy.Phase{MedianSeconds: 240, Spread: 0.1}},
+		"Cover":    {Queue: policy.Phase{MedianSeconds: 1, Spread: 0.1}, Processing: policy.Phase{MedianSeconds: 20, Spread: math.Log(2)}},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("priors (-want +got):\n%s", diff)
+	}
+	b, _ := json.Marshal(got)
+	cfg, err := handler.LoadConfig(func(k string) string {
+		return map[string]string{"IPRODWATCH_REGION": "cn-shanghai", "IPRODWATCH_ACCOUNT_ID": "1", "IPRODWATCH_CHECK_QUEUE": "c",
+			"IPRODWATCH_DLQ_QUEUE": "d", "IPRODWATCH_EVENT_TOPIC": "e", "IPRODWATCH_PRIORS": string(b)}[k]
+	})
+	if err != nil {
+		t.Fatalf("the function refuses the fitted priors: %v", err)
+	}
+	if cfg.Policy.Priors["Cover"] != got["Cover"] || simulate.Fitted(policy.Default(), w).Priors["ImageH2V"] != policy.Default().Priors["ImageH2V"] {
+		t.Error("the fitted priors are not laid over the others")
 	}
 }
