@@ -3,8 +3,8 @@ package simulate_test
 import (
 	"encoding/json"
 	"encoding/xml"
-	"math"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
