@@ -14,7 +14,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/mts"
@@ -23,6 +22,7 @@ import (
 	"iprodwatch/handler"
 	"iprodwatch/handler/clock"
 	"iprodwatch/handler/handlertest"
+	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
 	"iprodwatch/handler/policy"
 	"iprodwatch/handler/triggertest"
@@ -31,11 +31,17 @@ import (
 
 // Options tune a run.
 type Options struct {
-	Out   io.Writer
-	JSON  bool    // print every published event as one JSON line, and nothing else
-	Live  bool    // redraw a table of the jobs in place (a terminal) instead of a line per decision
-	Speed float64 // how much faster than the wall clock the injected clock runs (default 600)
-	Seed  uint64  // durations and jitter (default 1)
+	Out  io.Writer
+	JSON bool // print every published event as one JSON line, and nothing else
+	Live bool // redraw a table of the jobs in place (a terminal) instead of a line per decision
+	// Speed is how much faster than the wall clock the injected clock may run (default 600). The
+	// clock waits for the in-process work (see drive), so every speed gives the same run.
+	Speed float64
+	// Seed fixes the run (default 1): the jobs' durations, the policy's jitter, the job and event
+	// ids, the emulators' and the trigger's id sources and the MNS delivery order. The lines of one
+	// simulated instant are printed by job (the handler works them at once), so two runs print the
+	// same but for the wall time.
+	Seed uint64
 }
 
 // Deadline is the demo's IPRODWATCH_DEADLINE: long enough for every video job, short enough that the
@@ -56,7 +62,18 @@ type Job struct {
 	Detect        time.Duration // from the job's end (or its deadline) to the event
 	FixedChecks   int           // what a 30-second poller would have made
 	FixedDetect   time.Duration
-	last          string // the last decision, for the live table
+	Ended         time.Duration // when it ended (or its deadline passed), from the run's start
+	Steps         []Step        // every decision about it, in order
+	submitted     time.Time     // on the demo's clock
+	last          string        // the last decision, for the live table
+}
+
+// Step is one decision about a job, at its simulated time.
+type Step struct {
+	At       time.Duration // from the run's start
+	Decision handler.Decision
+	Delay    time.Duration // requeued, retried: until the next check
+	Outcome  string        // published
 }
 
 // Report is the run's outcome.
@@ -77,10 +94,23 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Seed = 1
 	}
 	start := time.Now()
-	clk := clock.NewScaled(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), o.Speed)
+	// The clock moves only when drive moves it, never while a request is on its way. A clock that
+	// runs by itself (clock.Scaled) charges every real millisecond of HTTP, polling and scheduling
+	// as Speed milliseconds of job time: at 40000 a 5 ms poll of the trigger is over three minutes
+	// of detection lag the policy does not cause, and at 100000 the check queue's 30-second
+	// visibility timeout is 0.3 ms, shorter than a receive and its delete, so the trigger's every
+	// delete found its handle expired and the demo never ended.
+	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	seed := int64(o.Seed) // a seed above MaxInt64 wraps: still one run per seed
 	w, err := handlertest.New(handlertest.Options{Clock: clk, Env: map[string]string{
 		"IPRODWATCH_DEADLINE": Deadline.String(), "IPRODWATCH_QPS": "20", "IPRODWATCH_CONCURRENCY": "16",
-	}})
+	},
+		MPS: []mpstest.Option{mpstest.WithSeed(seed)},
+		// Strict order: the service's looser order draws each message's storage stripe as it is
+		// sent, and the handler sends from several goroutines at once, so which check came back in
+		// which batch would follow goroutine scheduling, not the seed.
+		MNS: []mnstest.Option{mnstest.WithSeed(seed), mnstest.WithStrictOrder()},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -96,49 +126,94 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	out := &printer{w: o.Out, json: o.JSON, live: o.Live, jobs: jobs, clk: clk, t0: clk.Now()}
 	cancelPublish := w.MNS.OnPublish(handlertest.EventTopic, out.published)
 	defer cancelPublish()
-	sleep := func(ctx context.Context, grant func(time.Time) time.Time) error {
-		now := clk.Now()
-		return clock.Sleep(ctx, time.Duration(float64(grant(now).Sub(now))/o.Speed))
-	}
-	h := w.Handler(handler.WithSleep(sleep), handler.WithSalt(o.Seed), handler.WithLogger(slog.New(slog.DiscardHandler)), handler.WithObserver(out.decision))
+	// On the manual clock the world's handler waits for its query budget on the world's virtual
+	// scheduler, which moves the clock to each grant.
+	h := w.Handler(handler.WithSalt(o.Seed), handler.WithLogger(slog.New(slog.DiscardHandler)), handler.WithObserver(out.decision))
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	q := ali_mns.NewMNSQueue(handlertest.CheckQueue, w.MNS.NewSDKClient(handlertest.AccessKeyID, handlertest.Secret, "", 0))
 	trigger, err := triggertest.NewQueueSource(q, func(ctx context.Context, payload []byte) error {
 		_, err := h.Handle(ctx, payload)
 		return err
 	}, triggertest.WithClock(clk), triggertest.WithBase64Decode(false), triggertest.WithBatchWindow(16, 0),
-		triggertest.WithRegion(handlertest.Region), triggertest.WithTick(5*time.Millisecond))
+		triggertest.WithRegion(handlertest.Region), triggertest.WithSeed(seed))
 	if err != nil {
 		return nil, err
 	}
 	out.header() // before anything can decide: a decision line must not come first
-	var bg sync.WaitGroup
-	bg.Add(2)
-	go func() { defer bg.Done(); _ = trigger.Run(ctx) }()
-	go func() { defer bg.Done(); _ = w.MPS.RunDelivery(ctx, 5*time.Millisecond) }()
-	defer bg.Wait()
-	defer cancel()
-
 	if err := submit(w, jobs); err != nil {
 		return nil, err
 	}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !out.done() {
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("demo stopped before every job had its event: %w", ctx.Err())
-		case <-tick.C:
-			out.redraw()
-		}
+	if err := drive(ctx, clk, w, trigger, out, o.Speed); err != nil {
+		return nil, err
 	}
-	cancel()
 	rep := report(w, jobs, out)
 	rep.Elapsed = time.Since(start)
 	out.summary(rep)
 	return rep, nil
+}
+
+// drive does everything due at the clock's now, then moves the clock to the next instant something
+// is due, until every job has its event. It never moves the clock past the wall clock times speed,
+// so a run takes about the simulated time over speed, or longer when the work itself takes longer:
+// then the clock waits for the work rather than racing ahead of it, and the checks happen at the
+// instants the policy chose at every speed.
+func drive(ctx context.Context, clk *clock.Manual, w *handlertest.World, trigger *triggertest.QueueSource, out *printer, speed float64) error {
+	origin, t0 := time.Now(), clk.Now()
+	paced := func() time.Time { return t0.Add(time.Duration(float64(time.Since(origin)) * speed)) }
+	redrawn := time.Now()
+	redraw := func() {
+		if time.Since(redrawn) >= 20*time.Millisecond {
+			out.redraw()
+			redrawn = time.Now()
+		}
+	}
+	for !out.done() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("demo stopped before every job had its event: %w", err)
+		}
+		redraw()
+		_ = w.MPS.DeliverDue(ctx) // a failed notification is recorded and retried by the next call
+		n, err := trigger.RunDue(ctx)
+		out.flush()
+		if err != nil {
+			return fmt.Errorf("demo: the queue trigger: %w", err)
+		}
+		if n > 0 {
+			continue // what those invocations sent may be due now too
+		}
+		next := nextDue(clk.Now(), w, trigger, out.jobs)
+		for target := paced(); target.Before(next); target = paced() {
+			clk.AdvanceTo(target) // nothing is due before next: the live clock may run on to it
+			redraw()
+			wait := min(20*time.Millisecond, time.Duration(float64(next.Sub(target))/speed)+time.Microsecond)
+			if err := clock.Sleep(ctx, wait); err != nil {
+				return fmt.Errorf("demo stopped before every job had its event: %w", err)
+			}
+		}
+		clk.AdvanceTo(next)
+	}
+	return nil
+}
+
+// nextDue is the next instant after now at which something happens without being asked: a check
+// becomes visible, a fast-path job ends (MPS notifies the check queue), a batch's retry is due.
+// With nothing known it is a second on, so a run never stalls.
+func nextDue(now time.Time, w *handlertest.World, trigger *triggertest.QueueSource, jobs []*Job) time.Time {
+	var next time.Time
+	consider := func(t time.Time, ok bool) {
+		if ok && t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	consider(w.NextVisible())
+	consider(trigger.NextDue())
+	for _, j := range jobs {
+		consider(j.submitted.Add(j.Plan.Done), j.FastPath && !j.Plan.Never)
+	}
+	if next.IsZero() {
+		return now.Add(time.Second)
+	}
+	return next
 }
 
 // plan draws one job per algorithm: durations from the priors (capped so the run stays short), two
@@ -188,7 +263,7 @@ func submit(w *handlertest.World, jobs []*Job) error {
 		if err != nil {
 			return fmt.Errorf("submitting %s: %w", j.Algorithm, err)
 		}
-		j.ID = resp.JobId
+		j.ID, j.submitted = resp.JobId, w.Clock.Now()
 		if _, err := q.SendMessage(ali_mns.MessageSendRequest{MessageBody: `{"JobId":"` + j.ID + `"}`, Priority: 8}); err != nil {
 			return fmt.Errorf("sending the check request of %s: %w", j.Algorithm, err)
 		}
@@ -211,12 +286,14 @@ func report(w *handlertest.World, jobs []*Job, p *printer) *Report {
 		ev := p.event(j.ID)
 		j.Outcome, j.EventID = ev.Outcome, ev.ID
 		j.Checks = w.MPS.CallCount(mpstest.ActionQuery, j.ID)
-		end := j.Plan.Done
+		// A job ends its Plan.Done after its submit; a job that never ends is timed out its deadline
+		// after its first check, as the handler counts it.
+		end, ended := j.Plan.Done, j.submitted.Add(j.Plan.Done)
 		if j.Plan.Never {
-			end = Deadline
+			end, ended = Deadline, ev.Data.Checks.FirstCheckedAt.Add(Deadline)
 		}
-		submitted := ev.Data.Checks.FirstCheckedAt
-		j.Detect = max(ev.Data.Checks.DetectedAt.Sub(submitted)-end, 0)
+		j.Ended = ended.Sub(p.t0)
+		j.Detect = max(ev.Data.Checks.DetectedAt.Sub(ended), 0)
 		n := int(math.Ceil(float64(end) / float64(fixedInterval)))
 		j.FixedChecks, j.FixedDetect = n+1, time.Duration(n)*fixedInterval-end
 		rep.Checks += j.Checks

@@ -1,9 +1,11 @@
 package demo
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -23,9 +25,28 @@ type printer struct {
 	clk  clock.Clock
 	t0   time.Time
 
-	mu     sync.Mutex
-	jobs   []*Job
-	events map[string]parse.Event // the first event of each job
+	mu      sync.Mutex
+	jobs    []*Job
+	events  map[string]parse.Event // the first event of each job
+	pending []line                 // printed at the next flush
+}
+
+// line is one line of output waiting for its flush: the handler works a batch's checks at once,
+// so the order they are decided and published in follows goroutine scheduling; flush puts each
+// step's lines in an order the seed fixes.
+type line struct {
+	at   time.Time
+	job  int // its job's index in jobs
+	text string
+}
+
+func (p *printer) jobIndex(id string) int {
+	for i, j := range p.jobs {
+		if j.ID == id {
+			return i
+		}
+	}
+	return len(p.jobs)
 }
 
 func (p *printer) job(id string) *Job {
@@ -54,7 +75,7 @@ func (p *printer) decision(r handler.Record) {
 	defer p.mu.Unlock()
 	j := p.job(r.JobID)
 	if j == nil {
-		return // a check that raced the submit loop: its job is known on the next line
+		return // not a job of the demo's
 	}
 	what := string(r.Decision)
 	switch r.Decision {
@@ -64,10 +85,13 @@ func (p *printer) decision(r handler.Record) {
 		what = "published " + r.Outcome
 	}
 	j.last = what
+	j.Steps = append(j.Steps, Step{At: p.clk.Now().Sub(p.t0), Decision: r.Decision,
+		Delay: time.Duration(r.DelaySeconds * float64(time.Second)), Outcome: r.Outcome})
 	if p.json || p.live {
 		return
 	}
-	fmt.Fprintf(p.w, "%9s  %-24s %s  %s\n", p.since(), j.Algorithm, short(r.JobID), what)
+	p.pending = append(p.pending, line{at: p.clk.Now(), job: p.jobIndex(r.JobID),
+		text: fmt.Sprintf("%9s  %-24s %s  %s\n", p.since(), j.Algorithm, short(r.JobID), what)})
 }
 
 // published keeps each job's first event; with -json every event is printed as it goes out.
@@ -85,8 +109,24 @@ func (p *printer) published(m mnstest.PublishedMessage) {
 		p.events[e.Subject] = e
 	}
 	if p.json {
-		fmt.Fprintln(p.w, m.Body)
+		p.pending = append(p.pending, line{at: p.clk.Now(), job: p.jobIndex(e.Subject), text: m.Body + "\n"})
 	}
+}
+
+// flush prints the pending lines by time, then job; a job's own lines keep their order.
+func (p *printer) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	slices.SortStableFunc(p.pending, func(a, b line) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.job, b.job)
+	})
+	for _, l := range p.pending {
+		io.WriteString(p.w, l.text)
+	}
+	p.pending = p.pending[:0]
 }
 
 func (p *printer) event(id string) parse.Event {
