@@ -21,6 +21,7 @@ import (
 
 	"iprodwatch/handler"
 	"iprodwatch/handler/clock"
+	"iprodwatch/handler/cloud"
 	"iprodwatch/handler/handlertest"
 	"iprodwatch/handler/mnstest"
 	"iprodwatch/handler/mpstest"
@@ -83,6 +84,8 @@ type Report struct {
 	FixedChecks int
 	Duplicates  int // events published more than once (same id: the fast path and the chain)
 	Elapsed     time.Duration
+	// Policy holds every call the function made to the policy iprodwatch policy prints for it.
+	Policy handlertest.PolicyCheck
 }
 
 // Run runs the demo until every job has its event, or ctx ends.
@@ -130,7 +133,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// scheduler, which moves the clock to each grant.
 	h := w.Handler(handler.WithSalt(o.Seed), handler.WithLogger(slog.New(slog.DiscardHandler)), handler.WithObserver(out.decision))
 
-	q := ali_mns.NewMNSQueue(handlertest.CheckQueue, w.MNS.NewSDKClient(handlertest.AccessKeyID, handlertest.Secret, "", 0))
+	// EventBridge signs as itself (its service-linked role), the submitter as the workflow: not as
+	// the function, whose calls Report.Policy holds to its policy.
+	q := ali_mns.NewMNSQueue(handlertest.CheckQueue, w.MNS.NewSDKClient(handlertest.ServiceKeyID, handlertest.ServiceSecret, "", 0))
 	trigger, err := triggertest.NewQueueSource(q, func(ctx context.Context, payload []byte) error {
 		_, err := h.Handle(ctx, payload)
 		return err
@@ -244,12 +249,12 @@ func plan(r *rand.Rand) []*Job {
 // submit creates the jobs through the MPS SDK, as a media workflow does, and puts a check request for
 // each on the check queue through the MNS SDK.
 func submit(w *handlertest.World, jobs []*Job) error {
-	c, err := mts.NewClientWithAccessKey(handlertest.Region, handlertest.AccessKeyID, handlertest.Secret)
+	c, err := mts.NewClientWithAccessKey(handlertest.Region, handlertest.ServiceKeyID, handlertest.ServiceSecret)
 	if err != nil {
 		return err
 	}
 	c.Domain = strings.TrimPrefix(w.MPS.URL, "http://")
-	q := ali_mns.NewMNSQueue(handlertest.CheckQueue, w.MNS.NewSDKClient(handlertest.AccessKeyID, handlertest.Secret, "", 0))
+	q := ali_mns.NewMNSQueue(handlertest.CheckQueue, w.MNS.NewSDKClient(handlertest.ServiceKeyID, handlertest.ServiceSecret, "", 0))
 	for _, j := range jobs {
 		req := mts.CreateSubmitIProductionJobRequest()
 		req.FunctionName = j.Algorithm
@@ -273,7 +278,7 @@ func submit(w *handlertest.World, jobs []*Job) error {
 
 // report fills in what each job cost, beside a 30-second poller that checks at submit and every 30 s.
 func report(w *handlertest.World, jobs []*Job, p *printer) *Report {
-	rep := &Report{Jobs: jobs}
+	rep := &Report{Jobs: jobs, Policy: w.CheckPolicy(cloud.FunctionPolicy(w.Config, cloud.LogStore{}), w.Config, nil)}
 	published, _ := w.Events()
 	seen := map[string]int{}
 	for _, ev := range published {

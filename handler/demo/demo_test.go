@@ -51,6 +51,10 @@ func TestTheDemoFollowsEveryAlgorithmToItsOutcome(t *testing.T) {
 	if rep.Checks >= rep.FixedChecks {
 		t.Errorf("%d checks, a 30-second poller %d: the policy should cost less", rep.Checks, rep.FixedChecks)
 	}
+	// The role iprodwatch policy prints allowed every call the function made in the demo.
+	if len(rep.Policy.Denied) > 0 {
+		t.Errorf("the function's policy denies calls the demo made: %q", rep.Policy.Denied)
+	}
 	// Issue 16: when stdout is not a terminal the header came after the first decisions.
 	if !strings.HasPrefix(out.String(), "iprodwatch demo: ") {
 		t.Errorf("the output does not start with the header:\n%.300s", out.String())
