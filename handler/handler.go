@@ -45,7 +45,7 @@ func WithClock(c clock.Clock) Option { return func(h *Handler) { h.clock = c } }
 type Sleeper func(ctx context.Context, grant func(now time.Time) time.Time) error
 
 // WithSleep sets the Sleeper (default: a real timer on the handler's clock, right for the wall
-// clock). Tests on a manual clock move it instead; the demo scales the wait to its fast clock.
+// clock). Tests and the demo, on a manual clock, move it instead.
 func WithSleep(fn Sleeper) Option { return func(h *Handler) { h.sleep = fn } }
 
 // WithPause sets how the handler pauses between in-invocation retries of a failed send (default:
