@@ -50,16 +50,13 @@ func runDemo(ctx context.Context, env Env, c *command, args []string) int {
 	asJSON := fs.Bool("json", false, "")
 	speed := fs.Float64("speed", 600, "")
 	seed := fs.Uint64("seed", 1, "")
-	rest, err := parseArgs(fs, args)
-	switch {
-	case err != nil:
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
-	case len(rest) > 0:
-		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
-	case *speed < 1 || *speed > 100000:
+	}
+	if *speed < 1 || *speed > 100000 {
 		return usageError(env, c, fmt.Errorf("-speed %v: want a factor from 1 to 100000", *speed))
 	}
-	_, err = demo.Run(ctx, demo.Options{Out: env.Stdout, JSON: *asJSON, Live: isTerminal(env.Stdout), Speed: *speed, Seed: *seed})
+	_, err := demo.Run(ctx, demo.Options{Out: env.Stdout, JSON: *asJSON, Live: isTerminal(env.Stdout), Speed: *speed, Seed: *seed})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "iprodwatch demo: %v\n", err)
 		return 1

@@ -95,12 +95,10 @@ func runDLQList(ctx context.Context, env Env, c *command, args []string) int {
 	n := fs.Int("n", 16, "")
 	asJSON := fs.Bool("json", false, "")
 	conf := addConfigFlags(fs)
-	rest, err := parseArgs(fs, args)
-	switch {
-	case err != nil:
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
-	case len(rest) > 0:
-		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
+	}
+	switch {
 	case *n < 1 || *n > 16:
 		return usageError(env, c, fmt.Errorf("-n %d: want 1 to 16 (MNS peeks at most 16)", *n))
 	}
@@ -183,12 +181,10 @@ func runDLQRedrive(ctx context.Context, env Env, c *command, args []string) int 
 	maxN := fs.Int("max", redriveMax, "")
 	asJSON := fs.Bool("json", false, "")
 	conf := addConfigFlags(fs)
-	rest, err := parseArgs(fs, args)
-	switch {
-	case err != nil:
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
-	case len(rest) > 0:
-		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
+	}
+	switch {
 	case *maxN < 1:
 		return usageError(env, c, fmt.Errorf("-max %d: want at least 1", *maxN))
 	case *all == (len(ids) > 0):

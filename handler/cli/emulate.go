@@ -77,12 +77,10 @@ func runEmulate(ctx context.Context, env Env, c *command, args []string) int {
 	dlq := fs.String("dlq", "iprod-check-dlq", "")
 	eventTopic := fs.String("event-topic", "iprod-events", "")
 	intakeTopic := fs.String("intake-topic", "iprod-intake", "")
-	rest, err := parseArgs(fs, args)
-	switch {
-	case err != nil:
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
-	case len(rest) > 0:
-		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
+	}
+	switch {
 	case *account == "" || !sourceAccount(*account):
 		return usageError(env, c, fmt.Errorf("-account %q: want the numeric account id", *account))
 	case *region == "" || !sourceRegion(*region):

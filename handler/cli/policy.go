@@ -54,12 +54,8 @@ func runPolicy(_ context.Context, env Env, c *command, args []string) int {
 	project := fs.String("log-project", "", "")
 	store := fs.String("log-store", "iprodwatch", "")
 	conf := addConfigFlags(fs)
-	rest, err := parseArgs(fs, args)
-	switch {
-	case err != nil:
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
-	case len(rest) > 0:
-		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
 	}
 	cfg, err := handler.LoadConfig(conf.getenv(fs, env))
 	if err != nil {

@@ -153,12 +153,8 @@ func runSetup(ctx context.Context, env Env, c *command, args []string) int {
 	fix := fs.Bool("fix", false, "")
 	asJSON := fs.Bool("json", false, "")
 	conf := addConfigFlags(fs)
-	rest, err := parseArgs(fs, args)
-	switch {
-	case err != nil:
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
-	case len(rest) > 0:
-		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
 	}
 	cfg, ops, err := conf.connect(ctx, fs, env)
 	if err != nil {

@@ -82,12 +82,10 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	svg := fs.String("svg", "", "")
 	printPriors := fs.Bool("priors", false, "")
 	noFit := fs.Bool("no-fit", false, "")
-	rest, err := parseArgs(fs, args)
-	switch {
-	case err != nil:
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
-	case len(rest) > 0:
-		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
+	}
+	switch {
 	case *jobs < 1 || *jobs > 1_000_000:
 		return usageError(env, c, fmt.Errorf("-jobs %d: want 1 to 1000000", *jobs))
 	case *lost < 0 || *late < 0 || *lost+*late > 1:

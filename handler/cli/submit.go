@@ -73,12 +73,10 @@ func runSubmit(ctx context.Context, env Env, c *command, args []string) int {
 	asJSON := fs.Bool("json", false, "")
 	first := addFirstCheckFlags(fs)
 	conf := addConfigFlags(fs)
-	rest, err := parseArgs(fs, args)
-	switch {
-	case err != nil:
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
-	case len(rest) > 0:
-		return usageError(env, c, fmt.Errorf("unexpected argument %q", rest[0]))
+	}
+	switch {
 	case s.FunctionName == "" || s.Input == "" || s.Output == "":
 		return usageError(env, c, errors.New("-function, -input and -output are required"))
 	case s.JobParams != "" && !json.Valid([]byte(s.JobParams)):

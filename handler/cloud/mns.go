@@ -116,16 +116,7 @@ func (m *mnsClient) Receive(ctx context.Context, queue string, max int, wait tim
 		// visibility timeout.
 		return nil, ctx.Err()
 	case r := <-resps:
-		out := make([]handler.Received, 0, len(r.Messages))
-		for _, msg := range r.Messages {
-			out = append(out, handler.Received{
-				ID: msg.MessageId, Receipt: msg.ReceiptHandle, Body: []byte(msg.MessageBody),
-				DequeueCount:   int(msg.DequeueCount),
-				FirstDequeueAt: unixMilli(msg.FirstDequeueTime),
-				EnqueuedAt:     unixMilli(msg.EnqueueTime),
-			})
-		}
-		return out, nil
+		return receivedOf(r.Messages), nil
 	case err := <-errs:
 		if ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
 			return nil, nil
@@ -165,6 +156,20 @@ func (m *mnsClient) Defer(ctx context.Context, queue, receipt string, d time.Dur
 		return "", fmt.Errorf("%w: MNS ChangeMessageVisibility %s answered no receipt handle", handler.ErrTransient, queue)
 	}
 	return resp.ReceiptHandle, nil
+}
+
+// receivedOf are the messages of a receive (or a peek, whose messages have no receipt).
+func receivedOf(msgs []ali_mns.MessageReceiveResponse) []handler.Received {
+	out := make([]handler.Received, 0, len(msgs))
+	for _, msg := range msgs {
+		out = append(out, handler.Received{
+			ID: msg.MessageId, Receipt: msg.ReceiptHandle, Body: []byte(msg.MessageBody),
+			DequeueCount:   int(msg.DequeueCount),
+			FirstDequeueAt: unixMilli(msg.FirstDequeueTime),
+			EnqueuedAt:     unixMilli(msg.EnqueueTime),
+		})
+	}
+	return out
 }
 
 // unixMilli is an MNS timestamp, the zero time when MNS gave none (not 1970).

@@ -151,14 +151,7 @@ func (o *Ops) Peek(ctx context.Context, queue string, n int) ([]handler.Received
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case r := <-resps:
-		out := make([]handler.Received, 0, len(r.Messages))
-		for _, msg := range r.Messages {
-			out = append(out, handler.Received{
-				ID: msg.MessageId, Body: []byte(msg.MessageBody), DequeueCount: int(msg.DequeueCount),
-				FirstDequeueAt: unixMilli(msg.FirstDequeueTime), EnqueuedAt: unixMilli(msg.EnqueueTime),
-			})
-		}
-		return out, nil
+		return receivedOf(r.Messages), nil
 	case err := <-errs:
 		if ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
 			return nil, nil
