@@ -271,6 +271,7 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 			}
 		}
 	}()
+	idle := 0
 	for taken := 0; taken < r.max; {
 		msgs, err := r.q.Receive(ctx, r.cfg.DLQQueue, min(16, r.max-taken), 0)
 		if err != nil {
@@ -321,7 +322,16 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 			res.sent++
 			print(l)
 		}
-		if fresh == 0 {
+		// An empty receive ends the run. A batch of messages already taken (come back because
+		// this run held them past the queue's visibility timeout, or the queue's loose order
+		// gave them again) does not, unless three come in a row.
+		if len(msgs) == 0 {
+			return res, nil
+		}
+		if idle = idle + 1; fresh > 0 {
+			idle = 0
+		}
+		if idle == 3 {
 			return res, nil
 		}
 	}

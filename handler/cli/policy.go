@@ -23,7 +23,8 @@ The function's role needs:
   mts:QueryIProductionJob
   mns:SendMessage                the check queue (re-queues), the dead-letter queue (dead letters,
                                  and FC's asynchronous-failure destination, which sends as the role)
-  mns:ReceiveMessage, mns:ChangeMessageVisibility, mns:DeleteMessage
+  mns:ReceiveMessage and mns:BatchReceiveMessage (MNS's documents name either for a batch
+                                 receive), mns:ChangeMessageVisibility, mns:DeleteMessage
                                  the check queue (pull mode)
   mns:GetQueueAttributes         both queues; mns:GetTopicAttributes: the event topic (sizes)
   mns:PublishMessage             the event topic

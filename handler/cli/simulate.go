@@ -20,8 +20,9 @@ import (
 const simulateUsage = `Usage: iprodwatch simulate [-workload FILE] [-jobs N] [-seed S] [-lost P] [-late P] [-late-by D] [-json]
                            [-svg FILE] [-priors] [-no-fit]
 
-Replays a workload against the function's own check path (handler.Normalize and handler.Decide,
-called as the handler calls them, delays rounded up to whole seconds as MNS takes them) and
+Replays a workload against the function's own check path in push mode (handler.Normalize and
+handler.Decide, called as the handler calls them on each check message it writes, delays rounded up
+to whole seconds as MNS takes them) and
 against the pollers people use, in simulated time (nothing sleeps), and prints one table: queries
 per job (mean, p95), detection lag (p50, p95, and the p95 of lag over the job's duration), jobs
 timed out, and how many jobs in flight 100 queries a second sustains. Rows: iprodwatch; its fast
@@ -129,7 +130,11 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	if *file != "" && !*noFit {
 		p = simulate.Fitted(p, w)
 	}
-	rows := simulate.Compare(w, simulate.Options{Jobs: *jobs, Seed: *seed, Policy: p, Deadline: cfg.Deadline, Lost: *lost, Late: *late, LateBy: *lateBy})
+	rows, err := compare(w, simulate.Options{Jobs: *jobs, Seed: *seed, Policy: p, Deadline: cfg.Deadline, StalledAfter: cfg.StalledAfter,
+		Lost: *lost, Late: *late, LateBy: *lateBy})
+	if err != nil {
+		return fail(env, c, err)
+	}
 	if *svg != "" {
 		var b strings.Builder
 		if err := simulate.SVG(&b, fmt.Sprintf("workload %s, %d jobs, seed %d", w.Name, *jobs, *seed), rows); err != nil {
@@ -159,6 +164,17 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	}
 	tw.Flush()
 	return ExitOK
+}
+
+// compare is simulate.Compare with its panics, which say the handler decided what the simulator
+// does not model, returned as the error: no panic escapes a command.
+func compare(w simulate.Workload, o simulate.Options) (rows []simulate.Row, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rows, err = nil, fmt.Errorf("the simulation stopped: %v", p)
+		}
+	}()
+	return simulate.Compare(w, o), nil
 }
 
 func readLimited(name string, limit int64) ([]byte, error) {

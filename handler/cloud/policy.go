@@ -30,8 +30,8 @@ type LogStore struct{ Project, Store string }
 //     reference lists "All resources");
 //   - mns:SendMessage to the check queue (re-queues) and the dead-letter queue (dead letters, and
 //     FC's asynchronous-failure destination, which sends with the role);
-//   - mns:ReceiveMessage, mns:ChangeMessageVisibility and mns:DeleteMessage on the check queue
-//     (pull mode);
+//   - mns:ReceiveMessage (and mns:BatchReceiveMessage: see MNSActions), mns:ChangeMessageVisibility
+//     and mns:DeleteMessage on the check queue (pull mode);
 //   - mns:GetQueueAttributes on both queues and mns:GetTopicAttributes on the event topic (each
 //     invocation reads their message sizes, and pull mode the retention);
 //   - mns:PublishMessage to the event topic;
@@ -44,7 +44,7 @@ func FunctionPolicy(cfg handler.Config, logs LogStore) Policy {
 	p := Policy{Version: "1", Statement: []Statement{
 		allow([]string{"mts:QueryIProductionJob"}, "*"),
 		allow([]string{"mns:SendMessage"}, q+cfg.CheckQueue+"/messages", q+cfg.DLQQueue+"/messages"),
-		allow([]string{"mns:ReceiveMessage", "mns:ChangeMessageVisibility", "mns:DeleteMessage"}, q+cfg.CheckQueue+"/messages"),
+		allow([]string{"mns:ReceiveMessage", "mns:BatchReceiveMessage", "mns:ChangeMessageVisibility", "mns:DeleteMessage"}, q+cfg.CheckQueue+"/messages"),
 		allow([]string{"mns:GetQueueAttributes"}, q+cfg.CheckQueue, q+cfg.DLQQueue),
 		allow([]string{"mns:GetTopicAttributes"}, t+cfg.EventTopic),
 		allow([]string{"mns:PublishMessage"}, t+cfg.EventTopic+"/messages"),
@@ -71,7 +71,8 @@ func OperatorPolicy(cfg handler.Config) Policy {
 		allow([]string{"mns:CreateQueue", "mns:GetQueueAttributes", "mns:SetQueueAttributes"}, q+cfg.CheckQueue, q+cfg.DLQQueue),
 		allow([]string{"mns:CreateTopic", "mns:GetTopicAttributes", "mns:SetTopicAttributes"}, topics...),
 		allow([]string{"mns:SendMessage"}, q+cfg.CheckQueue+"/messages"),
-		allow([]string{"mns:PeekMessage", "mns:ReceiveMessage", "mns:ChangeMessageVisibility", "mns:DeleteMessage"}, q+cfg.DLQQueue+"/messages"),
+		allow([]string{"mns:PeekMessage", "mns:BatchPeekMessage", "mns:ReceiveMessage", "mns:BatchReceiveMessage",
+			"mns:ChangeMessageVisibility", "mns:DeleteMessage"}, q+cfg.DLQQueue+"/messages"),
 		allow([]string{"mns:PublishMessage"}, t+cfg.EventTopic+"/messages"),
 	}}
 }
@@ -96,20 +97,18 @@ func (p Policy) Allows(action, resource string) (int, bool) {
 	return -1, false
 }
 
-// MNSAction is the RAM action and resource of one MNS request: its operation (as MNS names it) and
-// its path. A batch operation is authorized as its single-message action, except
-// BatchDeleteMessage, which its own reference names (MNS's RAM mapping).
-func MNSAction(cfg handler.Config, op, path string) (action, resource string) {
+// MNSActions are the RAM actions one MNS request may be authorized by, all of which a policy must
+// allow, and its resource: its operation (as MNS names it) and its path. MNS's documents disagree
+// on the batch operations: its permission table maps each to the single-message action, while
+// the operations' own references (BatchReceiveMessage, BatchPeekMessage, BatchDeleteMessage) name
+// actions of their own; a policy that grants both works whichever RAM checks.
+func MNSActions(cfg handler.Config, op, path string) (actions []string, resource string) {
 	path, _, _ = strings.Cut(path, "?")
-	switch op {
-	case "BatchSendMessage":
-		op = "SendMessage"
-	case "BatchReceiveMessage":
-		op = "ReceiveMessage"
-	case "BatchPeekMessage":
-		op = "PeekMessage"
+	actions = []string{"mns:" + op}
+	if single, ok := strings.CutPrefix(op, "Batch"); ok && strings.HasSuffix(op, "Message") {
+		actions = []string{"mns:" + single, "mns:" + op}
 	}
-	return "mns:" + op, "acs:mns:" + cfg.Region + ":" + cfg.AccountID + ":" + path
+	return actions, "acs:mns:" + cfg.Region + ":" + cfg.AccountID + ":" + path
 }
 
 // MPSAction is the RAM action and resource of one MPS call: MPS authorizes its intelligent-production

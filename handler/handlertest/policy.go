@@ -24,7 +24,7 @@ func (w *World) CheckPolicy(p cloud.Policy, cfg handler.Config, alias map[string
 	used := map[string]int{}
 	var pc PolicyCheck
 	denied := map[string]bool{}
-	check := func(key, action, resource string) {
+	check := func(key string, actions []string, resource string) {
 		if key == ServiceKeyID {
 			return
 		}
@@ -35,23 +35,25 @@ func (w *World) CheckPolicy(p cloud.Policy, cfg handler.Config, alias map[string
 				}
 			}
 		}
-		pair := action + " on " + resource
-		if _, ok := p.Allows(action, resource); !ok {
-			if !denied[pair] {
-				denied[pair] = true
-				pc.Denied = append(pc.Denied, pair)
+		for _, action := range actions {
+			pair := action + " on " + resource
+			if _, ok := p.Allows(action, resource); !ok {
+				if !denied[pair] {
+					denied[pair] = true
+					pc.Denied = append(pc.Denied, pair)
+				}
+				continue
 			}
-			return
+			used[pair]++
 		}
-		used[pair]++
 	}
 	for _, c := range w.MNS.Calls() {
-		action, resource := cloud.MNSAction(cfg, string(c.Op), c.Target)
-		check(c.AccessKeyID, action, resource)
+		actions, resource := cloud.MNSActions(cfg, string(c.Op), c.Target)
+		check(c.AccessKeyID, actions, resource)
 	}
 	for _, c := range w.MPS.Calls() {
 		action, resource := cloud.MPSAction(c.Action)
-		check(c.AccessKeyID, action, resource)
+		check(c.AccessKeyID, []string{action}, resource)
 	}
 	for _, s := range p.Statement {
 		for _, a := range s.Action {

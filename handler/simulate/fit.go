@@ -6,9 +6,11 @@ import (
 	"iprodwatch/handler/policy"
 )
 
-// The least spread a fitted phase gets: IPRODWATCH_PRIORS wants one above 0, and a workload whose
-// durations are all alike says nothing of how they vary tomorrow.
-const minSpread = 0.1
+// The spreads a fitted phase gets: IPRODWATCH_PRIORS takes one above 0 and at most 5, and a
+// workload whose durations are all alike says nothing of how they vary tomorrow.
+const minSpread, maxSpread = 0.1, 5.0
+
+func spread(s float64) float64 { return math.Min(math.Max(s, minSpread), maxSpread) }
 
 // Priors fits the policy's priors to w: lognormal phases are taken as they are; observed durations
 // are fitted as one lognormal of processing (the mean and standard deviation of their logarithms,
@@ -18,8 +20,8 @@ func (w Workload) Priors() map[string]policy.Prior {
 	for name, m := range w.Algorithms {
 		if len(m.Durations) == 0 {
 			out[name] = policy.Prior{
-				Queue:      policy.Phase{MedianSeconds: m.Queue.Median, Spread: math.Max(m.Queue.Sigma, minSpread)},
-				Processing: policy.Phase{MedianSeconds: m.Processing.Median, Spread: math.Max(m.Processing.Sigma, minSpread)},
+				Queue:      policy.Phase{MedianSeconds: m.Queue.Median, Spread: spread(m.Queue.Sigma)},
+				Processing: policy.Phase{MedianSeconds: m.Processing.Median, Spread: spread(m.Processing.Sigma)},
 			}
 			continue
 		}
@@ -33,7 +35,7 @@ func (w Workload) Priors() map[string]policy.Prior {
 		sigma := math.Sqrt(math.Max(sq/n-mu*mu, 0))
 		out[name] = policy.Prior{
 			Queue:      policy.Phase{MedianSeconds: 1, Spread: minSpread},
-			Processing: policy.Phase{MedianSeconds: math.Exp(mu), Spread: math.Max(sigma, minSpread)},
+			Processing: policy.Phase{MedianSeconds: math.Exp(mu), Spread: spread(sigma)},
 		}
 	}
 	return out

@@ -10,10 +10,11 @@ import (
 
 // Options are a comparison's settings.
 type Options struct {
-	Jobs     int
-	Seed     uint64
-	Policy   policy.Policy
-	Deadline time.Duration // IPRODWATCH_DEADLINE; default 24h
+	Jobs         int
+	Seed         uint64
+	Policy       policy.Policy
+	Deadline     time.Duration // IPRODWATCH_DEADLINE; default 24h
+	StalledAfter time.Duration // IPRODWATCH_STALLED_AFTER; default 2h (it marks checks, never decides one)
 	// Lost and Late are the shares of notifications the fast path row loses, and delivers up to
 	// LateBy after the end (the rest come 1-3 s after it).
 	Lost, Late float64
@@ -26,8 +27,11 @@ func Pollers(o Options) []Poller {
 	if o.Deadline == 0 {
 		o.Deadline = 24 * time.Hour
 	}
+	if o.StalledAfter == 0 {
+		o.StalledAfter = 2 * time.Hour
+	}
 	rules := handler.RulesOf(handler.Config{Region: "cn-shanghai", AccountID: "1234567890123456", Deadline: o.Deadline,
-		StalledAfter: 2 * time.Hour, Policy: o.Policy}, 0)
+		StalledAfter: o.StalledAfter, Policy: o.Policy}, 0)
 	notify := func(j Job) (time.Duration, bool) {
 		r := rand.New(rand.NewPCG(o.Seed, hash(j.ID)^0x6e6f74))
 		switch u := r.Float64(); {

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -106,7 +107,13 @@ func (p Iprodwatch) Find(j Job) Trace {
 		return tr
 	}
 	at := j.Duration() + late
-	if at >= tr.DetectedAt && !tr.TimedOut {
+	if tr.TimedOut {
+		// The chain reported the job timed out at the deadline and stopped; the notification of
+		// its end, later, costs its query (and publishes the job's outcome after all).
+		tr.Queries++
+		return tr
+	}
+	if at >= tr.DetectedAt {
 		// The polling chain saw the end first; the notification still costs its query.
 		tr.Queries++
 		return tr
@@ -166,14 +173,30 @@ func (p Iprodwatch) walk(j Job, body []byte, start time.Duration, query func(now
 	panic("simulate: a chain of over a million checks")
 }
 
-// answer is QueryIProductionJob's body for j at d after its submit.
+// answer is QueryIProductionJob's body for j at d after its submit, as MPS writes it (the Result a
+// JSON string).
 func answer(j Job, d time.Duration) []byte {
-	result := `""`
-	if st := j.stateAt(d); st.Final() {
-		result = `"{\"Code\":\"Success\",\"Message\":\"\",\"Data\":\"{}\"}"`
+	st := j.stateAt(d)
+	result := ""
+	if st.Final() {
+		result = `{"Code":"Success","Message":"","Data":"{}"}`
 	}
-	return fmt.Appendf(nil, `{"RequestId":"R","JobId":"%s","FunctionName":"%s","State":"%s","Input":"oss://b/in","Output":"oss://b/out/{fileName}","PipelineId":"","UserData":null,"JobParams":"","Result":%s}`,
-		j.ID, j.Algorithm, j.stateAt(d), result)
+	b, err := json.Marshal(struct {
+		RequestID    string `json:"RequestId"`
+		JobID        string `json:"JobId"`
+		FunctionName string
+		State        parse.State
+		Input        string
+		Output       string
+		PipelineID   string `json:"PipelineId"`
+		UserData     *string
+		JobParams    string
+		Result       string
+	}{"R", j.ID, j.Algorithm, st, "oss://b/in", "oss://b/out/{fileName}", "", nil, "", result})
+	if err != nil {
+		panic("simulate: " + err.Error()) // plain strings always encode
+	}
+	return b
 }
 
 // Schedule is a poller of people's: its first query at the submit, each next one a delay after the

@@ -132,14 +132,18 @@ func TestParseReadsTheShippedWorkloads(t *testing.T) {
 func TestParseNamesTheFieldThatIsWrong(t *testing.T) {
 	for file, want := range map[string]string{
 		"zero-median.json":         "algorithms.Cover.queueSeconds.median: 0: want seconds above 0",
-		"negative-share.json":      "algorithms.Cover.share: -1: want a number from 0 up",
+		"negative-share.json":      "algorithms.Cover.share: -1: want a number from 0 to 1e+06",
 		"duration-not-number.json": "cannot unmarshal string",
 		"both-forms.json":          "algorithms.Cover.durationsSeconds: given with queueSeconds or processingSeconds",
 		"no-durations.json":        "algorithms.Cover.processingSeconds: want queueSeconds and processingSeconds, or durationsSeconds",
 		"unknown-field.json":       `unknown field "durationsSecs"`,
 		"all-shares-zero.json":     "algorithms: every share is 0",
 		"no-algorithms.json":       "algorithms: want at least one",
-		"duration-too-long.json":   "algorithms.Cover.durationsSeconds[1]: 9.999999e+06: want seconds above 0",
+		"duration-too-long.json":   "algorithms.Cover.durationsSeconds[1]: 9.999999e+06: want seconds from 0.001 to 604800",
+		// Found by review: a quote reached the MPS answer the simulator writes, and panicked it;
+		// shares summing to infinity normalised to 0.
+		"quote-in-name.json": `algorithms.a"b: want an algorithm name as MPS writes FunctionName`,
+		"huge-shares.json":   "algorithms.a.share: 1e+308: want a number from 0 to 1e+06",
 	} {
 		_, err := simulate.Parse(file, []byte(readFile(t, testdata+"bad/"+file)))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -214,5 +218,34 @@ func TestPriorsFitTheWorkloadAndDeployAsIPRODWATCHPRIORS(t *testing.T) {
 	}
 	if cfg.Policy.Priors["Cover"] != got["Cover"] || simulate.Fitted(policy.Default(), w).Priors["ImageH2V"] != policy.Default().Priors["ImageH2V"] {
 		t.Error("the fitted priors are not laid over the others")
+	}
+}
+
+// TestTheFastPathKeepsATimedOutChainsOutcome (found by review): a job that outlives the deadline is
+// reported timed out by its chain; its notification, later, adds its query and nothing else.
+func TestTheFastPathKeepsATimedOutChainsOutcome(t *testing.T) {
+	p := simulate.Iprodwatch{Label: "iprodwatch", Rules: rules(time.Hour)}
+	fast := p
+	fast.Notify = func(simulate.Job) (time.Duration, bool) { return time.Second, true }
+	job := simulate.Job{ID: "long", Algorithm: "VideoH2V", Run: 2 * time.Hour}
+	plain, notified := p.Find(job), fast.Find(job)
+	if !notified.TimedOut || notified.DetectedAt != plain.DetectedAt || notified.Queries != plain.Queries+1 {
+		t.Errorf("fast path %+v, polling alone %+v: want the same time-out and one query more", notified, plain)
+	}
+}
+
+// TestFittedPriorsStayWithinWhatTheFunctionTakes (found by review): durations from a millisecond
+// to a week fit a spread over 5, which IPRODWATCH_PRIORS refuses.
+func TestFittedPriorsStayWithinWhatTheFunctionTakes(t *testing.T) {
+	w, err := simulate.Parse("wide", []byte(`{"algorithms":{"b":{"share":1,"durationsSeconds":[0.001,604800]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(w.Priors())
+	if _, err := handler.LoadConfig(func(k string) string {
+		return map[string]string{"IPRODWATCH_REGION": "cn-shanghai", "IPRODWATCH_ACCOUNT_ID": "1", "IPRODWATCH_CHECK_QUEUE": "c",
+			"IPRODWATCH_DLQ_QUEUE": "d", "IPRODWATCH_EVENT_TOPIC": "e", "IPRODWATCH_PRIORS": string(b)}[k]
+	}); err != nil {
+		t.Errorf("the function refuses %s: %v", b, err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // Workload is a mix of jobs: per algorithm a share and how long its jobs take.
@@ -44,6 +43,8 @@ const (
 	maxDuration    = 7 * 24 * 3600.0 // MNS keeps a message 7 days: no chain is longer
 	maxSigma       = 5.0
 	maxWorkloadLen = 64 << 20
+	maxShare       = 1e6 // shares are relative: any sum of them stays finite
+	minDuration    = 0.001
 )
 
 //go:embed default.json
@@ -98,16 +99,16 @@ func Parse(name string, b []byte) (Workload, error) {
 		fail := func(field, format string, args ...any) {
 			errs = append(errs, fmt.Errorf("%s.%s: %s", at, field, fmt.Sprintf(format, args...)))
 		}
-		if algo == "" || len(algo) > 128 || strings.ContainsAny(algo, "\x00\n") {
-			errs = append(errs, fmt.Errorf("%s: want a name of 1 to 128 characters", at))
+		if !isName(algo) {
+			errs = append(errs, fmt.Errorf("%s: want an algorithm name as MPS writes FunctionName: 1 to 128 letters, digits, _ and -", at))
 			continue
 		}
 		m := Mix{}
 		switch {
 		case a.Share == nil:
 			fail("share", "missing")
-		case !finite(*a.Share) || *a.Share < 0:
-			fail("share", "%v: want a number from 0 up", *a.Share)
+		case !finite(*a.Share) || *a.Share < 0 || *a.Share > maxShare:
+			fail("share", "%v: want a number from 0 to %g", *a.Share, maxShare)
 		default:
 			m.Share = *a.Share
 		}
@@ -120,8 +121,8 @@ func Parse(name string, b []byte) (Workload, error) {
 				fail("durationsSeconds", "%d durations, want 1 to %d", len(a.DurationsSeconds), maxDurations)
 			}
 			for i, d := range a.DurationsSeconds {
-				if !finite(d) || d <= 0 || d > maxDuration {
-					fail(fmt.Sprintf("durationsSeconds[%d]", i), "%v: want seconds above 0, at most %v", d, maxDuration)
+				if !finite(d) || d < minDuration || d > maxDuration {
+					fail(fmt.Sprintf("durationsSeconds[%d]", i), "%v: want seconds from %v to %v", d, minDuration, maxDuration)
 					break
 				}
 			}
@@ -153,6 +154,18 @@ func Parse(name string, b []byte) (Workload, error) {
 		w.Algorithms[k] = m
 	}
 	return w, nil
+}
+
+func isName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
