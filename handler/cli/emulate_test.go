@@ -4,6 +4,7 @@ package cli_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -261,5 +262,40 @@ func TestEmulatePrintsAndCreatesTheQueuesAndTopics(t *testing.T) {
 		if _, err := ali_mns.NewMNSTopicManager(mc).GetTopicAttributes(tp); err != nil {
 			t.Errorf("topic %q: %v", tp, err)
 		}
+	}
+}
+
+// TestTheREADMEsSessionRunsAgainstEmulate is Operations' session: emulate's export lines configure
+// setup, submit, invoke and check, end to end (issue 16). Emulate runs 1000 times faster than the
+// wall clock, so the job ends within a second.
+func TestTheREADMEsSessionRunsAgainstEmulate(t *testing.T) {
+	vars := startEmulateVars(t, "-speed", "1000")
+	do := func(stdin string, args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := cli.Run(context.Background(), args, cli.Env{Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
+			Getenv: func(k string) string { return vars[k] }, Now: time.Now})
+		return code, stdout.String(), stderr.String()
+	}
+	if code, stdout, stderr := do("", "setup"); code != 0 || strings.Count(stdout, ": matches") != 4 {
+		t.Fatalf("setup: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := do("", "submit", "-function", "Cover", "-input", "oss://media/in/a.mp4", "-output", "oss://media/out/{fileName}")
+	job := strings.TrimSpace(stdout)
+	if code != 0 || parse.ValidateJobID(job) != nil {
+		t.Fatalf("submit: exit %d, %q %s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := do("", "invoke", "-trigger", "queue", "-job", job); code != 0 || !strings.Contains(stdout, `"trigger": "eventbridge"`) {
+		t.Fatalf("invoke: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// The job ends after a few emulated minutes at most: a few hundred milliseconds here. The
+	// loop's bound guards against a hang; it measures nothing.
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		code, stdout, stderr = do("", "check", "-json", job)
+		if code != 4 || time.Since(start) > time.Minute {
+			break
+		}
+	}
+	if code != 0 || !strings.Contains(stdout, `"outcome":"succeeded"`) || !strings.Contains(stdout, parse.EventID(job, parse.OutcomeSucceeded)) {
+		t.Errorf("check: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
