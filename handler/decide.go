@@ -177,7 +177,9 @@ func (r Rules) slot(in Input) time.Time {
 // plans from now.
 func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration) {
 	due := r.slot(in)
+	from := due // the slot the next is planned from
 	for step := 0; ; step++ {
+		from = due
 		d := r.Policy.Delay(next, due, r.slotDraw(next.JobID, due))
 		if d <= 0 {
 			due = next.Deadline
@@ -203,6 +205,13 @@ func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration)
 		next.Attempt++
 	}
 	next.DueAt = due
+	// The job was running at the slot the next is planned from (the query, no earlier, saw it so):
+	// a slot, not the query's time, so that copies of the check, even one that skipped slots,
+	// write the same message; never after the query.
+	next.LastCheckedAt = from
+	if from.After(in.Now) {
+		next.LastCheckedAt = in.Now
+	}
 	return next, due.Sub(in.Now)
 }
 
@@ -441,7 +450,8 @@ func (r Rules) params(c parse.Check, now time.Time) parse.Params {
 		Region:  r.Region,
 		Account: r.Account,
 		Time:    now,
-		Checks:  parse.Checks{Attempts: c.Attempt, FirstCheckedAt: c.FirstCheckedAt, DetectedAt: now, Deadline: c.Deadline},
+		Checks: parse.Checks{Attempts: c.Attempt, FirstCheckedAt: c.FirstCheckedAt, DetectedAt: now, Deadline: c.Deadline,
+			LastRunningAt: c.LastCheckedAt},
 	}
 }
 

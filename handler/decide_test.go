@@ -71,6 +71,7 @@ func decideCases() []decideCase {
 			want: handler.Record{Decision: handler.DecisionRequeued, Attempt: 3, NextAttempt: 4},
 			next: func(c *parse.Check) {
 				c.Attempt, c.LastState, c.StateSince = 4, parse.StateAnalysing, t0.Add(5*time.Minute)
+				c.LastCheckedAt = t0.Add(5 * time.Minute) // the check's slot: the job ends after it (the event's checks.lastRunningAt)
 			},
 			delay: [2]time.Duration{5 * time.Second, 5 * time.Minute}},
 		{row: "Queuing / Analysing: a state seen before keeps its start; failures are reset",
@@ -251,6 +252,7 @@ func TestDecide(t *testing.T) {
 				tt.next(&next)
 				if v.Decision == handler.DecisionRequeued {
 					next.DueAt = in.Now.Add(v.Delay) // TestScheduleKeepsCopiesInStep pins the slots
+					next.LastCheckedAt = in.Now      // the slot of a query that saw the job running (no DueAt: now)
 				}
 				if diff := cmp.Diff(&next, v.Next); diff != "" {
 					t.Errorf("next check (-want +got):\n%s", diff)
@@ -583,5 +585,26 @@ func BenchmarkDecide(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestTheEventBoundsTheJobsEnd: a job's end lies after the last check that saw it running and by
+// the check that saw it final; the event carries both, for iprodwatch priors (issue 17).
+func TestTheEventBoundsTheJobsEnd(t *testing.T) {
+	a, id := answer(t, "VideoH2V/success.json")
+	c := running(id)
+	c.LastCheckedAt = t0.Add(2 * time.Minute)
+	v := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: t0.Add(5 * time.Minute)})
+	if v.Event == nil {
+		t.Fatalf("decided %s, want published", v.Decision)
+	}
+	got := v.Event.Data.Checks
+	if !got.LastRunningAt.Equal(t0.Add(2*time.Minute)) || !got.DetectedAt.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("checks %+v, want lastRunningAt 2 min and detectedAt 5 min after the first check", got)
+	}
+	// A check message from before this field, or a first check, bounds the end by the first check.
+	c.LastCheckedAt = time.Time{}
+	if v := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: t0.Add(5 * time.Minute)}); !v.Event.Data.Checks.LastRunningAt.IsZero() {
+		t.Errorf("lastRunningAt %v without a running check", v.Event.Data.Checks.LastRunningAt)
 	}
 }

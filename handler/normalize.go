@@ -83,7 +83,7 @@ func Normalize(r Rules, req parse.Request, d Delivery, now time.Time) (parse.Che
 			c.DueAt = now
 		}
 	}
-	for _, t := range []*time.Time{&c.StateSince, &c.FailingSince, &c.DueAt} {
+	for _, t := range []*time.Time{&c.StateSince, &c.FailingSince, &c.DueAt, &c.LastCheckedAt} {
 		if t.After(now) {
 			*t = now
 		}

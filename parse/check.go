@@ -37,6 +37,9 @@ type Check struct {
 	LastState       State   `json:"lastState,omitempty"` // the state the last answer reported
 	// StateSince is when LastState was first seen: the policy's estimate of time spent in it.
 	StateSince time.Time `json:"stateSince,omitzero"`
+	// LastCheckedAt is when the check before this one queried the job and saw it running: the job
+	// ends after it (the event's checks.lastRunningAt, which iprodwatch priors learns from).
+	LastCheckedAt time.Time `json:"lastCheckedAt,omitzero"`
 	// Failures counts consecutive transient failures (throttling, 5xx, timeouts) of this check.
 	Failures int `json:"failures,omitempty"`
 	// FailingSince is when the run of Failures began: a job is timed out after failed queries only
@@ -286,6 +289,6 @@ func badMessage(format string, args ...any) error {
 func EncodeCheck(c Check) ([]byte, error) {
 	c.Version = CheckVersion
 	c.FirstCheckedAt, c.Deadline, c.StateSince, c.FailingSince = c.FirstCheckedAt.UTC(), c.Deadline.UTC(), c.StateSince.UTC(), c.FailingSince.UTC()
-	c.DueAt = c.DueAt.UTC()
+	c.DueAt, c.LastCheckedAt = c.DueAt.UTC(), c.LastCheckedAt.UTC()
 	return encode(c, "")
 }

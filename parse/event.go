@@ -74,7 +74,10 @@ type Checks struct {
 	Attempts       int       `json:"attempts"`       // QueryIProductionJob calls made for the job
 	FirstCheckedAt time.Time `json:"firstCheckedAt"` // the first of them
 	DetectedAt     time.Time `json:"detectedAt"`     // the one that saw the outcome
-	Deadline       time.Time `json:"deadline,omitzero"`
+	// LastRunningAt is the last check that saw the job running, when the chain knows it: the job
+	// ended after it and by DetectedAt (iprodwatch priors fits durations from the two).
+	LastRunningAt time.Time `json:"lastRunningAt,omitzero"`
+	Deadline      time.Time `json:"deadline,omitzero"`
 }
 
 // Truncated marks an event shrunk to fit a message: what was dropped, and how to get it back.

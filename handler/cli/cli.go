@@ -41,7 +41,7 @@ type command struct {
 }
 
 func commands() []command {
-	ops := []command{setupCommand(), submitCommand(), watchCommand(), checkCommand(), dlqCommand(), policyCommand(), parseCommand()}
+	ops := []command{setupCommand(), submitCommand(), watchCommand(), checkCommand(), dlqCommand(), policyCommand(), priorsCommand(), parseCommand()}
 	return append(append(ops, devCommands()...), versionCommand(), helpCommand())
 }
 
