@@ -45,8 +45,6 @@ func history(n int, algo string, median, spread float64) string {
 	return b.String()
 }
 
-
-
 func TestPriorsFitsTheEventsAndPrintsAValueTheFunctionTakes(t *testing.T) {
 	code, stdout, stderr := run(t, history(1000, "Cover", 120, 0.7), nil, "priors")
 	if code != 0 {
