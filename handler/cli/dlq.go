@@ -280,6 +280,7 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 		fresh := 0
 		for i, m := range msgs {
 			if res.seen[m.ID] {
+				held = append(held, m.Receipt) // taken again: its new receipt is the one that shows it
 				continue
 			}
 			if !r.all && len(r.want) == r.found {
@@ -328,10 +329,9 @@ func (r *redrive) run(ctx context.Context, print func(letterLine)) (redriveResul
 		if len(msgs) == 0 {
 			return res, nil
 		}
-		if idle = idle + 1; fresh > 0 {
+		if fresh > 0 {
 			idle = 0
-		}
-		if idle == 3 {
+		} else if idle++; idle == 3 {
 			return res, nil
 		}
 	}
