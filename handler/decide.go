@@ -205,13 +205,11 @@ func (r Rules) schedule(in Input, next parse.Check) (parse.Check, time.Duration)
 		next.Attempt++
 	}
 	next.DueAt = due
-	// The job was running at the slot the next is planned from (the query, no earlier, saw it so):
-	// a slot, not the query's time, so that copies of the check, even one that skipped slots,
-	// write the same message; never after the query.
+	// The job was running at the slot the next is planned from: the query, no earlier, saw it so,
+	// except that a slot less than half the floor ahead is skipped too (schedule above), so it may
+	// follow the query by that much. A slot, not the query's time, so that every copy of the check
+	// that plans the same next slot writes the same message.
 	next.LastCheckedAt = from
-	if from.After(in.Now) {
-		next.LastCheckedAt = in.Now
-	}
 	return next, due.Sub(in.Now)
 }
 
@@ -417,10 +415,12 @@ func fitNext(next parse.Check, limit int) ([]byte, parse.Check, error) {
 func (r Rules) timedOut(c parse.Check, job *parse.Job, now time.Time, reason string) Verdict {
 	var e *parse.Event
 	var err error
+	p := r.params(c, now)
 	if job != nil {
-		e, err = parse.NewTimedOutEvent(c.JobID, job, r.params(c, now))
+		p.Checks.LastRunningAt = now // this query saw it running: the job runs past the deadline
+		e, err = parse.NewTimedOutEvent(c.JobID, job, p)
 	} else {
-		e, err = parse.NewTimedOutEventFromCheck(c, r.params(c, now))
+		e, err = parse.NewTimedOutEventFromCheck(c, p)
 	}
 	if err != nil {
 		return deadLettered(c, "building the timed-out event: "+err.Error())

@@ -608,3 +608,40 @@ func TestTheEventBoundsTheJobsEnd(t *testing.T) {
 		t.Errorf("lastRunningAt %v without a running check", v.Event.Data.Checks.LastRunningAt)
 	}
 }
+
+// TestCopiesThatPlanTheSameSlotWriteTheSameMessage (found by review): copies arriving at any
+// moment write one body whenever they plan the same next slot and attempt.
+func TestCopiesThatPlanTheSameSlotWriteTheSameMessage(t *testing.T) {
+	a, id := answer(t, "VideoH2V/analysing.json")
+	c := running(id)
+	c.DueAt = t0.Add(2*time.Minute + 28*time.Second)
+	bodies := map[string]string{}
+	for off := time.Duration(0); off <= 3*time.Minute; off += 250 * time.Millisecond {
+		v := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: c.DueAt.Add(off)})
+		key := fmt.Sprintf("%v/%d", v.Next.DueAt, v.Next.Attempt)
+		if b, ok := bodies[key]; ok && b != string(v.Body) {
+			t.Fatalf("a copy %v after its slot plans %s like another but writes\n%s\nnot\n%s", off, key, v.Body, b)
+		}
+		bodies[key] = string(v.Body)
+	}
+}
+
+// TestLastCheckedAtComesOnlyFromARequeue (found by review): a submitter's lastCheckedAt, on a
+// first check or in pull mode, is no check that saw the job running; a query past the deadline
+// that sees it running bounds its time-out there.
+func TestLastCheckedAtComesOnlyFromARequeue(t *testing.T) {
+	first := parse.Check{JobID: someJob, LastCheckedAt: t0.Add(50 * time.Second)}
+	for name, d := range map[string]handler.Delivery{"first check": {SentAt: t0}, "pull mode": {Pull: true, EnqueuedAt: t0, DequeueCount: 3}} {
+		c, err := handler.Normalize(rules, parse.Request{Check: first, Origin: parse.OriginSubmit}, d, t0.Add(time.Minute))
+		if err != nil || !c.LastCheckedAt.IsZero() {
+			t.Errorf("%s: lastCheckedAt %v (%v), want none", name, c.LastCheckedAt, err)
+		}
+	}
+	a, id := answer(t, "VideoH2V/analysing.json")
+	c := running(id)
+	c.LastCheckedAt = t0.Add(50 * time.Minute)
+	v := handler.Decide(rules, handler.Input{Check: c, Answer: a, Now: c.Deadline.Add(time.Second)})
+	if v.Event == nil || v.Event.Outcome != parse.OutcomeTimedOut || !v.Event.Data.Checks.LastRunningAt.Equal(c.Deadline.Add(time.Second)) {
+		t.Errorf("timed out with %+v, want lastRunningAt at the query that saw it running", v.Event)
+	}
+}

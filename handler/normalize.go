@@ -67,6 +67,11 @@ func Normalize(r Rules, req parse.Request, d Delivery, now time.Time) (parse.Che
 		c.FirstCheckedAt = d.SentAt
 	}
 	c.Attempt = attemptOf(c)
+	if c.Attempt <= 1 || d.Pull || req.Origin == parse.OriginNotification {
+		// Only a re-queue writes it (Decide): a submitter's word, or a pull-mode message that is
+		// never rewritten, says nothing of a check that saw the job running.
+		c.LastCheckedAt = time.Time{}
+	}
 	if c.FirstCheckedAt.IsZero() || c.FirstCheckedAt.After(now) {
 		c.FirstCheckedAt = now
 	}

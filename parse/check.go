@@ -37,8 +37,10 @@ type Check struct {
 	LastState       State   `json:"lastState,omitempty"` // the state the last answer reported
 	// StateSince is when LastState was first seen: the policy's estimate of time spent in it.
 	StateSince time.Time `json:"stateSince,omitzero"`
-	// LastCheckedAt is when the check before this one queried the job and saw it running: the job
-	// ends after it (the event's checks.lastRunningAt, which iprodwatch priors learns from).
+	// LastCheckedAt is the slot of the check before this one, which saw the job running: the job
+	// ends after it, give or take half the policy's floor (the event's checks.lastRunningAt, which
+	// iprodwatch priors learns from). Only re-queues write it: a first check's or a pull-mode
+	// message's is ignored (Normalize).
 	LastCheckedAt time.Time `json:"lastCheckedAt,omitzero"`
 	// Failures counts consecutive transient failures (throttling, 5xx, timeouts) of this check.
 	Failures int `json:"failures,omitempty"`

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,10 +20,12 @@ import (
 const priorsUsage = `Usage: iprodwatch priors [FILE...]
 
 Fits the policy's priors from completion events, as consumed from the event topic: one JSON event
-per line, from the files or standard input. Each event bounds its job's duration: it ended after
-checks.lastRunningAt (the last check that saw it running; the first check when the event does not
-say) and by checks.detectedAt, counted from checks.firstCheckedAt; a timed-out job was still
-running at its deadline. Per algorithm, the lognormal of most likelihood for those intervals is
+per line (or a line of iprodwatch check -json), from the files or standard input. Each event
+bounds its job's duration: it ended after checks.lastRunningAt (the last check that saw it
+running; the first check when the event does not say) and by checks.detectedAt, counted from
+checks.firstCheckedAt; a timed-out job was still running at its lastRunningAt. Pull mode's events
+carry no lastRunningAt (its message is never rewritten), so they bound nothing from below and
+cannot make a prior alone. Per algorithm, the lognormal of most likelihood for those intervals is
 the processing phase (the events do not tell queue from processing; the queue phase is set short).
 Copies of an event (the same source and id) count once. Prints the IPRODWATCH_PRIORS value to
 deploy on standard output, and on standard error how many jobs each prior rests on. The function
@@ -111,21 +114,60 @@ func (h *history) read(r io.Reader) error {
 	if r == nil {
 		return fmt.Errorf("nothing to read")
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxEventLine)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, long, err := readLine(br, maxEventLine)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if long {
+			h.skipped++ // over maxEventLine: no event is that long
+			continue
+		}
+		if line = bytes.TrimSpace(line); len(line) == 0 {
 			continue
 		}
 		var e parse.Event
-		if err := json.Unmarshal([]byte(line), &e); err != nil || !strings.HasPrefix(e.Type, "iprodwatch.job.") {
+		err = json.Unmarshal(line, &e)
+		if err == nil && e.Type == "" {
+			// A line of iprodwatch check -json: the event is its "event" field.
+			var out struct{ Event *parse.Event }
+			if json.Unmarshal(line, &out) == nil && out.Event != nil {
+				e = *out.Event
+			}
+		}
+		if err != nil || !strings.HasPrefix(e.Type, "iprodwatch.job.") {
 			h.skipped++
 			continue
 		}
 		h.add(e)
 	}
-	return sc.Err()
+}
+
+// readLine reads one line of at most limit bytes; a longer one is read to its end and reported
+// long, without its bytes. io.EOF comes only after the last line.
+func readLine(br *bufio.Reader, limit int) (line []byte, long bool, err error) {
+	for {
+		part, isPrefix, err := br.ReadLine()
+		if err != nil {
+			if err == io.EOF && (len(line) > 0 || long) {
+				return line, long, nil
+			}
+			return nil, false, err
+		}
+		if !long {
+			line = append(line, part...)
+			if len(line) > limit {
+				line, long = nil, true
+			}
+		}
+		if !isPrefix {
+			return line, long, nil
+		}
+	}
 }
 
 // add takes one event's observation, once per source and id.
@@ -146,11 +188,17 @@ func (h *history) add(e parse.Event) {
 	sec := func(t time.Time) float64 { return t.Sub(ch.FirstCheckedAt).Seconds() }
 	const week = 7 * 24 * 3600.0
 	o := policy.Observation{High: sec(ch.DetectedAt)}
-	if !ch.LastRunningAt.IsZero() && ch.LastRunningAt.Before(ch.DetectedAt) {
+	if !ch.LastRunningAt.IsZero() && !ch.LastRunningAt.After(ch.DetectedAt) {
 		o.Low = max(sec(ch.LastRunningAt), 0)
 	}
 	if e.Outcome == parse.OutcomeTimedOut {
-		o = policy.Observation{Low: o.High, Censored: true}
+		// Still running when last seen so, not necessarily at the deadline: queries that failed
+		// until it passed saw nothing.
+		if o.Low <= 0 {
+			h.skipped++
+			return
+		}
+		o = policy.Observation{Low: o.Low, Censored: true}
 		h.timedOut[algo]++
 	}
 	if o.High > week || o.Low > week {

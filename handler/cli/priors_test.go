@@ -71,3 +71,19 @@ func TestPriorsFitsTheEventsAndPrintsAValueTheFunctionTakes(t *testing.T) {
 		t.Errorf("no events: exit %d, %q", code, stderr)
 	}
 }
+
+// TestPriorsSkipsAnOverlongLineAndReadsCheckJSON (found by review): one huge line no longer
+// aborts the run, and a line of iprodwatch check -json is read for its event.
+func TestPriorsSkipsAnOverlongLineAndReadsCheckJSON(t *testing.T) {
+	var wrapped strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(history(50, "Cover", 120, 0.7)), "\n") {
+		if strings.HasPrefix(line, "{") {
+			fmt.Fprintf(&wrapped, `{"jobId":"j","state":"Success","outcome":"succeeded","event":%s}`+"\n", line)
+		}
+	}
+	in := strings.Repeat("x", 5<<20) + "\n" + wrapped.String()
+	code, stdout, stderr := run(t, in, nil, "priors")
+	if code != 0 || !strings.Contains(stdout, `"Cover"`) || !strings.Contains(stderr, "1 lines skipped") {
+		t.Errorf("exit %d, stdout %.200q, stderr %q", code, stdout, stderr)
+	}
+}

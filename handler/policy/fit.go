@@ -24,8 +24,19 @@ func Fit(obs []Observation) (Phase, bool) {
 	var logs []float64
 	lower := false
 	minHigh, maxHigh := math.Inf(1), 0.0
+	// Identical observations (checks on a schedule make many) are weighed once with their count.
+	counts := map[Observation]float64{}
 	for _, o := range obs {
-		if !o.Censored && o.High > 0 {
+		switch {
+		case o.Censored && o.Low > 0 && finite(o.Low):
+			o.High = 0
+			maxHigh = math.Max(maxHigh, o.Low) // the median may lie beyond every end seen
+		case !o.Censored && o.High > o.Low && o.Low >= 0 && finite(o.High):
+		default:
+			continue // no bound, or a zero-width or reversed interval: nothing to weigh
+		}
+		counts[o]++
+		if !o.Censored {
 			lo := math.Max(o.Low, o.High/4) // a start for the search only
 			logs = append(logs, (math.Log(lo)+math.Log(o.High))/2)
 			lower = lower || o.Low > 0
@@ -39,7 +50,7 @@ func Fit(obs []Observation) (Phase, bool) {
 	sigma = math.Min(math.Max(sigma, 0.1), 5)
 	ll := func(mu, sigma float64) float64 {
 		s := 0.0
-		for _, o := range obs {
+		for o, n := range counts {
 			zl := math.Inf(-1)
 			if o.Low > 0 {
 				zl = (math.Log(o.Low) - mu) / sigma
@@ -53,19 +64,26 @@ func Fit(obs []Observation) (Phase, bool) {
 			default:
 				continue
 			}
-			s += math.Log(math.Max(p, 1e-300))
+			s += n * math.Log(math.Max(p, 1e-300))
 		}
 		return s
 	}
 	// Coordinate ascent by golden-section search: the log-likelihood of interval-censored
 	// lognormal data is smooth and, in practice, unimodal in each coordinate.
-	muLo, muHi := math.Log(minHigh)-1, math.Log(maxHigh)+1
+	muLo, muHi := math.Log(minHigh)-3, math.Log(maxHigh)+3
 	for range 30 {
-		mu = golden(func(m float64) float64 { return ll(m, sigma) }, muLo, muHi)
-		sigma = golden(func(s float64) float64 { return ll(mu, s) }, 0.1, 5)
+		m := golden(func(m float64) float64 { return ll(m, sigma) }, muLo, muHi)
+		s := golden(func(s float64) float64 { return ll(m, s) }, 0.1, 5)
+		done := math.Abs(m-mu) < 1e-6 && math.Abs(s-sigma) < 1e-6
+		mu, sigma = m, s
+		if done {
+			break
+		}
 	}
 	return Phase{MedianSeconds: math.Exp(mu), Spread: sigma}, true
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 func meanStd(xs []float64) (float64, float64) {
 	var sum, sq float64

@@ -52,3 +52,23 @@ func TestFitRecoversALognormalFromTheChecksAroundEachEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestFitReachesAMedianBeyondEveryEndSeen (found by review): with most jobs timed out, the median
+// lies past every completed job.
+func TestFitReachesAMedianBeyondEveryEndSeen(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var obs []policy.Observation
+	for range 20000 {
+		d := 3000 * math.Exp(r.NormFloat64())
+		if d > 900 {
+			obs = append(obs, policy.Observation{Low: 900, Censored: true})
+			continue
+		}
+		lo := math.Floor(d/10) * 10
+		obs = append(obs, policy.Observation{Low: lo, High: lo + 10})
+	}
+	got, ok := policy.Fit(obs)
+	if !ok || math.Abs(got.MedianSeconds/3000-1) > 0.1 || math.Abs(got.Spread-1) > 0.1 {
+		t.Errorf("fit %+v (%v), want median 3000 s and spread 1 within 10 %%", got, ok)
+	}
+}
