@@ -33,6 +33,10 @@ type Check struct {
 	DueAt time.Time `json:"dueAt,omitzero"`
 	// ExpectedSeconds is the submitter's hint of how long the job takes; it overrides the prior.
 	ExpectedSeconds float64 `json:"expectedSeconds,omitempty"`
+	// Notified says the job was submitted with a NotifyUrl naming the check queue (iprodwatch
+	// submit sets it): MPS announces its end there, and this chain is only the backstop for a
+	// notification that is lost, so it checks sparsely (policy.Policy's Backstop).
+	Notified bool `json:"notified,omitempty"`
 	Algorithm       string  `json:"algorithm,omitempty"` // learned from the first answer
 	LastState       State   `json:"lastState,omitempty"` // the state the last answer reported
 	// StateSince is when LastState was first seen: the policy's estimate of time spent in it.
@@ -145,7 +149,7 @@ func decodeCheck(body []byte, layers int) (Request, error) {
 
 func decodeVersioned(b []byte, o object) (Request, error) {
 	// time.Time's own errors do not say which field they are about; these do.
-	for _, name := range []string{"firstCheckedAt", "deadline", "dueAt", "stateSince", "failingSince"} {
+	for _, name := range []string{"firstCheckedAt", "deadline", "dueAt", "stateSince", "failingSince", "lastCheckedAt"} {
 		if raw := o.get(name); raw != nil {
 			var t time.Time
 			if err := json.Unmarshal(raw, &t); err != nil {
@@ -193,6 +197,11 @@ func decodeSubmit(o object) (Request, error) {
 		return Request{}, err
 	}
 	c := Check{Version: CheckVersion, JobID: id, Attempt: 1, UserData: o.get("UserData", "userData")}
+	if raw := o.get("notified"); raw != nil {
+		if err := json.Unmarshal(raw, &c.Notified); err != nil {
+			return Request{}, badMessage("notified: want true or false")
+		}
+	}
 	if raw := o.get("expectedSeconds"); raw != nil {
 		v, ok, err := number(raw)
 		if err != nil || (ok && v < 0) {

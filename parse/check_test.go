@@ -33,6 +33,8 @@ func TestDecodeCheckUpgradesEveryAcceptedShape(t *testing.T) {
 		{"submit-lowercase.json", submit},
 		{"submit-base64.txt", submit},
 		{"submit-json-string.json", submit},
+		// iprodwatch submit's first check marks a job submitted with a notification (issue 17).
+		{"submit-notified.json", parse.Request{Origin: parse.OriginSubmit, Check: parse.Check{Version: 1, JobID: jobID, Attempt: 1, Notified: true}}},
 		{"submit-with-hint.json", parse.Request{Origin: parse.OriginSubmit, Check: parse.Check{
 			Version: 1, JobID: jobID, Attempt: 1, ExpectedSeconds: 300, UserData: tenant}}},
 		{"notification-callback.json", parse.Request{Origin: parse.OriginNotification, NotifiedState: parse.StateSuccess,
@@ -84,6 +86,7 @@ func TestDecodeCheckRefusesWithAReason(t *testing.T) {
 		{"an array nested too deep", strings.Repeat("[", 10001) + strings.Repeat("]", 10001), parse.ErrBadMessage, "not JSON: invalid character '[' exceeded max depth"},
 		{"another job type's notification", `{"JobId":"` + jobID + `","Type":"Transcode","State":"Success"}`, parse.ErrBadMessage, `"Transcode" job`},
 		{"a negative hint", `{"JobId":"` + jobID + `","expectedSeconds":-5}`, parse.ErrBadMessage, "expectedSeconds"},
+		{"notified that is no boolean", `{"JobId":"` + jobID + `","notified":"yes"}`, parse.ErrBadMessage, "notified: want true or false"},
 		{"wrapped forever", `"\"\\\"\\\\\\\"x\\\\\\\"\\\"\""`, parse.ErrBadMessage, ""},
 	}
 	for _, tt := range tests {

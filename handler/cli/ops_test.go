@@ -282,12 +282,15 @@ func TestSubmitSubmitsWithTheFastPathAndWatches(t *testing.T) {
 		t.Errorf("submitted %v", p)
 	}
 	checks := checkMessages(t, w)
-	if len(checks) != 1 || checks[0].JobID != got.JobID || checks[0].Attempt != 1 {
-		t.Errorf("check queue holds %+v, want the job's first check", checks)
+	if len(checks) != 1 || checks[0].JobID != got.JobID || checks[0].Attempt != 1 || !checks[0].Notified {
+		t.Errorf("check queue holds %+v, want the job's first check, marked notified (its chain is the backstop)", checks)
 	}
-	// -no-notify: no NotifyUrl.
+	// -no-notify: no NotifyUrl, and a chain that polls at full density.
 	if code, _, _ := run(t, "", w.Env(), append(submitArgs, "-no-notify")...); code != 0 || submits(w)[1].Params.Has("NotifyUrl") {
 		t.Errorf("-no-notify: exit %d, params %v", code, submits(w)[1].Params)
+	}
+	if checks := checkMessages(t, w); len(checks) != 2 || checks[1].Notified {
+		t.Errorf("-no-notify: check queue holds %+v, want the second unmarked", checks)
 	}
 }
 

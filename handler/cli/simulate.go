@@ -18,7 +18,7 @@ import (
 )
 
 const simulateUsage = `Usage: iprodwatch simulate [-workload FILE] [-jobs N] [-seed S] [-lost P] [-late P] [-late-by D] [-json]
-                           [-svg FILE] [-priors] [-no-fit]
+                           [-svg FILE] [-priors] [-no-fit] [-backstop]
 
 Replays a workload against the function's own check path in push mode (handler.Normalize and
 handler.Decide, called as the handler calls them on each check message it writes, delays rounded up
@@ -53,6 +53,10 @@ Flags:
                   D (default 5m)
   -svg FILE       also draw queries per job against the p95 of lag over duration, a point per
                   row, the fixed intervals joined as a line, into FILE
+  -backstop       instead of the table, the fast path's backstop densities: for each step and cap
+                  of the chains of notified jobs (the policy's BackstopStep and BackstopCap),
+                  queries per job, the p95 lag of notified jobs and of those whose notification
+                  was lost, and how many of those timed out
   -priors         print the fitted priors as the IPRODWATCH_PRIORS value to deploy, and nothing else
   -no-fit         do not fit the priors to -workload
   -json           {"workload", "rows": [{"policy", "queriesPerJob": {"mean","p95"},
@@ -83,6 +87,7 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	svg := fs.String("svg", "", "")
 	printPriors := fs.Bool("priors", false, "")
 	noFit := fs.Bool("no-fit", false, "")
+	backstop := fs.Bool("backstop", false, "")
 	if err := parseFlags(fs, args); err != nil {
 		return usageError(env, c, err)
 	}
@@ -130,6 +135,10 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	if *file != "" && !*noFit {
 		p = simulate.Fitted(p, w)
 	}
+	if *backstop {
+		return printBackstops(env, c, w, simulate.Options{Jobs: *jobs, Seed: *seed, Policy: p, Deadline: cfg.Deadline,
+			StalledAfter: cfg.StalledAfter, Lost: *lost, Late: *late, LateBy: *lateBy}, *asJSON)
+	}
 	rows, err := compare(w, simulate.Options{Jobs: *jobs, Seed: *seed, Policy: p, Deadline: cfg.Deadline, StalledAfter: cfg.StalledAfter,
 		Lost: *lost, Late: *late, LateBy: *lateBy})
 	if err != nil {
@@ -161,6 +170,35 @@ func runSimulate(_ context.Context, env Env, c *command, args []string) int {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%.0f\t\n", r.Policy, r.QueriesPerJob.Mean, r.QueriesPerJob.P95,
 			r.LagSeconds.P50, r.LagSeconds.P95, r.RelativeLag.P95, r.TimedOut, r.InFlight)
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+// printBackstops prints simulate -backstop's table.
+func printBackstops(env Env, c *command, w simulate.Workload, o simulate.Options, asJSON bool) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			code = fail(env, c, fmt.Errorf("the simulation stopped: %v", p))
+		}
+	}()
+	rows := simulate.Backstops(w, o, []float64{0.3, 0.6, 0.9}, []time.Duration{5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour})
+	if asJSON {
+		b, err := json.Marshal(struct {
+			Workload string                 `json:"workload"`
+			Rows     []simulate.BackstopRow `json:"backstops"`
+		}{w.Name, rows})
+		if err != nil {
+			return fail(env, c, err)
+		}
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stdout, "workload %s, %d jobs, seed %d, %.0f %% of notifications lost\n\n", w.Name, o.Jobs, o.Seed, 100*o.Lost)
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "backstop step\tcap\tqueries/job\tnotified lag p95 s\tlost lag p95 s\tlost\tlost timed out\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%.1f\t%v\t%.2f\t%.1f\t%.0f\t%d\t%d\t\n", r.Step, r.Cap, r.QueriesPerJob, r.NotifiedP95, r.LostP95, r.Lost, r.LostTimedOut)
 	}
 	tw.Flush()
 	return ExitOK

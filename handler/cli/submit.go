@@ -16,7 +16,8 @@ const submitUsage = `Usage: iprodwatch submit -function NAME -input oss://... -o
 
 Submits one intelligent-production job (SubmitIProductionJob) and watches it: its NotifyUrl names
 the check queue (MPS announces the end there: the fast path), and its first check message goes to
-the check queue. This is how a workflow starts a watched job.
+the check queue, marked notified, so that its chain checks sparsely, as the backstop of a lost
+notification (-no-notify: neither). This is how a workflow starts a watched job.
 
 SubmitIProductionJob is billable and takes no idempotency token, so submit never retries it. When
 the request left and no answer said what became of it (a timeout, a cut connection, a gateway's
@@ -102,7 +103,7 @@ func runSubmit(ctx context.Context, env Env, c *command, args []string) int {
 	case err != nil:
 		return fail(env, c, fmt.Errorf("%w; no job was created, submitting again is safe once the cause is fixed", err))
 	}
-	body, err := first.body(sub.JobID, env.now())
+	body, err := first.body(sub.JobID, env.now(), s.NotifyURL != "")
 	if err == nil {
 		err = ops.Clients().Queues.Send(ctx, cfg.CheckQueue, body, 0)
 	}

@@ -12,7 +12,7 @@ import (
 	"iprodwatch/parse"
 )
 
-const watchUsage = `Usage: iprodwatch watch [-expected SECONDS] [-deadline D] [-json] [flags] [JOBID...]
+const watchUsage = `Usage: iprodwatch watch [-expected SECONDS] [-deadline D] [-notified] [-json] [flags] [JOBID...]
 
 Starts watching jobs submitted elsewhere: sends each job's first check message to the check queue,
 where the function takes it. The job ids come from the arguments or, when there are none, from
@@ -22,6 +22,8 @@ chains and its event is published by both, with the same id: consumers deduplica
 Flags:
   -expected SECONDS  how long the jobs usually take: the policy plans from it instead of the prior
   -deadline D        report the jobs timed out after D (at most IPRODWATCH_DEADLINE, at least 1m)
+  -notified          the jobs were submitted with a NotifyUrl naming the check queue: their chains
+                     are the notifications' sparse backstop (as submit's are)
   -json              one JSON line per job: {"jobId","queue"} or {"jobId","error"}
 ` + configUsage + `
 Exit codes:
@@ -57,9 +59,11 @@ func (f firstCheck) validate(cfg handler.Config) error {
 	return nil
 }
 
-// body is the first check message of jobID at now: its chain starts now.
-func (f firstCheck) body(jobID string, now time.Time) ([]byte, error) {
-	c := parse.Check{JobID: jobID, Attempt: 1, FirstCheckedAt: now, ExpectedSeconds: *f.expected}
+// body is the first check message of jobID at now: its chain starts now. notified says the job was
+// submitted with a NotifyUrl naming the check queue: the chain is then the notification's sparse
+// backstop.
+func (f firstCheck) body(jobID string, now time.Time, notified bool) ([]byte, error) {
+	c := parse.Check{JobID: jobID, Attempt: 1, FirstCheckedAt: now, ExpectedSeconds: *f.expected, Notified: notified}
 	if *f.deadline > 0 {
 		c.Deadline = now.Add(*f.deadline)
 	}
@@ -76,6 +80,7 @@ type watchLine struct {
 func runWatch(ctx context.Context, env Env, c *command, args []string) int {
 	fs := newFlagSet(c.name)
 	asJSON := fs.Bool("json", false, "")
+	notified := fs.Bool("notified", false, "")
 	first := addFirstCheckFlags(fs)
 	conf := addConfigFlags(fs)
 	rest, err := parseArgs(fs, args)
@@ -106,7 +111,7 @@ func runWatch(ctx context.Context, env Env, c *command, args []string) int {
 	code := ExitOK
 	for _, id := range unique(ids) {
 		line := watchLine{JobID: id, Queue: cfg.CheckQueue}
-		body, err := first.body(id, env.now())
+		body, err := first.body(id, env.now(), *notified)
 		if err == nil {
 			err = queues.Send(ctx, cfg.CheckQueue, body, 0)
 		}

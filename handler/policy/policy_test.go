@@ -117,3 +117,19 @@ func TestEveryAlgorithmHasAPriorAndEveryPriorAnAlgorithm(t *testing.T) {
 		t.Errorf("%d priors for %d algorithms", len(priors), len(parse.Algorithms()))
 	}
 }
+
+// TestANotifiedJobsChainIsASparseBackstop: a job submitted with a notification is checked at the
+// backstop's density, sparser than polling, never past the backstop's cap (issue 17).
+func TestANotifiedJobsChainIsASparseBackstop(t *testing.T) {
+	p := policy.Default()
+	c := parse.Check{JobID: "j", Algorithm: "VideoH2V", FirstCheckedAt: t0, Deadline: t0.Add(24 * time.Hour), LastState: parse.StateAnalysing, StateSince: t0}
+	for _, at := range []time.Duration{time.Minute, 10 * time.Minute, time.Hour, 5 * time.Hour} {
+		plain := p.Delay(c, t0.Add(at), 0.99)
+		n := c
+		n.Notified = true
+		sparse := p.Delay(n, t0.Add(at), 0.99)
+		if sparse <= plain || sparse > p.BackstopCap {
+			t.Errorf("at %v: backstop waits %v, polling %v: want longer, at most %v", at, sparse, plain, p.BackstopCap)
+		}
+	}
+}

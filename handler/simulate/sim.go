@@ -98,7 +98,7 @@ func (p Iprodwatch) Name() string { return p.Label }
 
 // Find implements Poller.
 func (p Iprodwatch) Find(j Job) Trace {
-	tr := p.chain(j, []byte(`{"JobId":"`+j.ID+`"}`), 0)
+	tr := p.chain(j, p.first(j), 0)
 	if p.Notify == nil {
 		return tr
 	}
@@ -127,7 +127,7 @@ func (p Iprodwatch) Find(j Job) Trace {
 // chainUntil counts the polling chain's queries made before at.
 func (p Iprodwatch) chainUntil(j Job, at time.Duration) int {
 	n := 0
-	p.walk(j, []byte(`{"JobId":"`+j.ID+`"}`), 0, func(now time.Duration) bool {
+	p.walk(j, p.first(j), 0, func(now time.Duration) bool {
 		if now >= at {
 			return false
 		}
@@ -135,6 +135,15 @@ func (p Iprodwatch) chainUntil(j Job, at time.Duration) int {
 		return true
 	})
 	return n
+}
+
+// first is the job's first check message as its submitter sends it: with notified when the job
+// was submitted with a notification (iprodwatch submit writes it so).
+func (p Iprodwatch) first(j Job) []byte {
+	if p.Notify != nil {
+		return []byte(`{"JobId":"` + j.ID + `","notified":true}`)
+	}
+	return []byte(`{"JobId":"` + j.ID + `"}`)
 }
 
 func (p Iprodwatch) chain(j Job, body []byte, start time.Duration) Trace {

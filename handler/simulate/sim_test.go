@@ -225,12 +225,13 @@ func TestPriorsFitTheWorkloadAndDeployAsIPRODWATCHPRIORS(t *testing.T) {
 // reported timed out by its chain; its notification, later, adds its query and nothing else.
 func TestTheFastPathKeepsATimedOutChainsOutcome(t *testing.T) {
 	p := simulate.Iprodwatch{Label: "iprodwatch", Rules: rules(time.Hour)}
-	fast := p
+	fast, lost := p, p
 	fast.Notify = func(simulate.Job) (time.Duration, bool) { return time.Second, true }
+	lost.Notify = func(simulate.Job) (time.Duration, bool) { return 0, false } // the backstop alone
 	job := simulate.Job{ID: "long", Algorithm: "VideoH2V", Run: 2 * time.Hour}
-	plain, notified := p.Find(job), fast.Find(job)
-	if !notified.TimedOut || notified.DetectedAt != plain.DetectedAt || notified.Queries != plain.Queries+1 {
-		t.Errorf("fast path %+v, polling alone %+v: want the same time-out and one query more", notified, plain)
+	backstop, notified := lost.Find(job), fast.Find(job)
+	if !backstop.TimedOut || !notified.TimedOut || notified.DetectedAt != backstop.DetectedAt || notified.Queries != backstop.Queries+1 {
+		t.Errorf("fast path %+v, its backstop alone %+v: want the same time-out and one query more", notified, backstop)
 	}
 }
 
@@ -247,5 +248,19 @@ func TestFittedPriorsStayWithinWhatTheFunctionTakes(t *testing.T) {
 			"IPRODWATCH_DLQ_QUEUE": "d", "IPRODWATCH_EVENT_TOPIC": "e", "IPRODWATCH_PRIORS": string(b)}[k]
 	}); err != nil {
 		t.Errorf("the function refuses %s: %v", b, err)
+	}
+}
+
+// TestASparserBackstopCostsFewerQueriesAndFindsEveryLostJob: the fast path's backstop, sparser,
+// costs fewer queries; the jobs whose notification was lost are still found, none timed out.
+func TestASparserBackstopCostsFewerQueriesAndFindsEveryLostJob(t *testing.T) {
+	rows := simulate.Backstops(simulate.Default(), simulate.Options{Jobs: 400, Seed: 2, Policy: policy.Default(), Lost: 0.1},
+		[]float64{0.3, 0.9}, []time.Duration{5 * time.Minute, 30 * time.Minute})
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want 4", len(rows))
+	}
+	dense, sparse := rows[0], rows[3]
+	if sparse.QueriesPerJob >= dense.QueriesPerJob || sparse.Lost == 0 || sparse.LostTimedOut != 0 || sparse.NotifiedP95 > 5 {
+		t.Errorf("dense %+v, sparse %+v: want fewer queries, every lost job found, notified ones within 5 s", dense, sparse)
 	}
 }
