@@ -36,9 +36,9 @@ type Check struct {
 	// Notified says the job was submitted with a NotifyUrl naming the check queue (iprodwatch
 	// submit sets it): MPS announces its end there, and this chain is only the backstop for a
 	// notification that is lost, so it checks sparsely (policy.Policy's Backstop).
-	Notified bool `json:"notified,omitempty"`
-	Algorithm       string  `json:"algorithm,omitempty"` // learned from the first answer
-	LastState       State   `json:"lastState,omitempty"` // the state the last answer reported
+	Notified  bool   `json:"notified,omitempty"`
+	Algorithm string `json:"algorithm,omitempty"` // learned from the first answer
+	LastState State  `json:"lastState,omitempty"` // the state the last answer reported
 	// StateSince is when LastState was first seen: the policy's estimate of time spent in it.
 	StateSince time.Time `json:"stateSince,omitzero"`
 	// LastCheckedAt is the slot of the check before this one, which saw the job running: the job
