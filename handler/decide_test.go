@@ -505,7 +505,7 @@ func TestTheREADMEDecisionsTableIsThisFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{rejectedRow, mergedRow}
+	names := []string{rejectedRow, mergedRow, plannedRow}
 	for _, c := range decideCases() {
 		names = append(names, c.row)
 	}

@@ -11,13 +11,7 @@ import (
 // check works one request: it normalizes it, queries its job within the instance's budget and
 // decides. Everything around Decide here is I/O.
 func (inv *invocation) check(ctx context.Context, cl *Clients, req parse.Request, d Delivery) Verdict {
-	h := inv.h
-	c, err := Normalize(inv.rules, req, d, h.clock.Now())
-	if err != nil {
-		return Decide(inv.rules, Input{Check: c, Pull: d.Pull, Now: h.clock.Now(), Invalid: err})
-	}
-	a := inv.query(ctx, cl, c.JobID)
-	return Decide(inv.rules, Input{Check: c, Pull: d.Pull, Answer: a, Now: h.clock.Now()})
+	return Work(inv.rules, req, d, inv.h.clock.Now, func(jobID string) Answer { return inv.query(ctx, cl, jobID) })
 }
 
 // query is one QueryIProductionJob, after waiting for the budget's turn; the answer feeds the

@@ -20,9 +20,9 @@ import (
 const simulateUsage = `Usage: iprodwatch simulate [-workload FILE] [-jobs N] [-seed S] [-lost P] [-late P] [-late-by D] [-json]
                            [-svg FILE] [-priors] [-no-fit] [-backstop]
 
-Replays a workload against the function's own check path in push mode (handler.Normalize and
-handler.Decide, called as the handler calls them on each check message it writes, delays rounded up
-to whole seconds as MNS takes them) and
+Replays a workload against the function's own check path in push mode (handler.Work: Normalize,
+Plan and Decide, called as the handler calls them on each check message it writes, from a first
+check as iprodwatch submit writes it, delays rounded up to whole seconds as MNS takes them) and
 against the pollers people use, in simulated time (nothing sleeps), and prints one table: queries
 per job (mean, p95), detection lag (p50, p95, and the p95 of lag over the job's duration), jobs
 timed out, and how many jobs in flight 100 queries a second sustains. Rows: iprodwatch; its fast

@@ -103,7 +103,7 @@ func runSubmit(ctx context.Context, env Env, c *command, args []string) int {
 	case err != nil:
 		return fail(env, c, fmt.Errorf("%w; no job was created, submitting again is safe once the cause is fixed", err))
 	}
-	body, err := first.body(sub.JobID, env.now(), s.NotifyURL != "")
+	body, err := first.body(sub.JobID, env.now(), s.NotifyURL != "", s.FunctionName)
 	if err == nil {
 		err = ops.Clients().Queues.Send(ctx, cfg.CheckQueue, body, 0)
 	}

@@ -62,8 +62,11 @@ func (f firstCheck) validate(cfg handler.Config) error {
 // body is the first check message of jobID at now: its chain starts now. notified says the job was
 // submitted with a NotifyUrl naming the check queue: the chain is then the notification's sparse
 // backstop.
-func (f firstCheck) body(jobID string, now time.Time, notified bool) ([]byte, error) {
-	c := parse.Check{JobID: jobID, Attempt: 1, FirstCheckedAt: now, ExpectedSeconds: *f.expected, Notified: notified}
+//
+// algorithm, when the submitter knows it, lets the first check wait for the prior's first slot
+// without a query (handler.Plan).
+func (f firstCheck) body(jobID string, now time.Time, notified bool, algorithm string) ([]byte, error) {
+	c := parse.Check{JobID: jobID, Attempt: 1, FirstCheckedAt: now, ExpectedSeconds: *f.expected, Notified: notified, Algorithm: algorithm}
 	if *f.deadline > 0 {
 		c.Deadline = now.Add(*f.deadline)
 	}
@@ -111,7 +114,7 @@ func runWatch(ctx context.Context, env Env, c *command, args []string) int {
 	code := ExitOK
 	for _, id := range unique(ids) {
 		line := watchLine{JobID: id, Queue: cfg.CheckQueue}
-		body, err := first.body(id, env.now(), *notified)
+		body, err := first.body(id, env.now(), *notified, "")
 		if err == nil {
 			err = queues.Send(ctx, cfg.CheckQueue, body, 0)
 		}

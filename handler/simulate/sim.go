@@ -81,10 +81,11 @@ type Poller interface {
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 // Iprodwatch is the function's own check path: each check message, as the handler writes it, is
-// normalized and decided by handler.Normalize and handler.Decide on an answer shaped as MPS's, the
-// delay rounded up to whole seconds as MNS takes it. The first check goes at the submit, as a
-// submitter's check message arrives. With Notify, the job's end is also announced on the check
-// queue (the fast path), unless it is lost.
+// worked by handler.Work (Normalize, Plan, Decide) on an answer shaped as MPS's, the delay rounded
+// up to whole seconds as MNS takes it. The first check message is the one iprodwatch submit
+// writes (the algorithm given, so its first query waits for the prior's first slot). With
+// Notify, the job's end is also announced on the check queue (the fast path), unless it is lost,
+// and the chain is marked notified: a sparse backstop.
 type Iprodwatch struct {
 	Label string
 	Rules handler.Rules
@@ -137,13 +138,14 @@ func (p Iprodwatch) chainUntil(j Job, at time.Duration) int {
 	return n
 }
 
-// first is the job's first check message as its submitter sends it: with notified when the job
-// was submitted with a notification (iprodwatch submit writes it so).
+// first is the job's first check message as iprodwatch submit writes it: the algorithm, and
+// notified when the job was submitted with a notification.
 func (p Iprodwatch) first(j Job) []byte {
-	if p.Notify != nil {
-		return []byte(`{"JobId":"` + j.ID + `","notified":true}`)
+	b, err := parse.EncodeCheck(parse.Check{JobID: j.ID, Attempt: 1, Algorithm: j.Algorithm, Notified: p.Notify != nil})
+	if err != nil {
+		panic("simulate: " + err.Error())
 	}
-	return []byte(`{"JobId":"` + j.ID + `"}`)
+	return b
 }
 
 func (p Iprodwatch) chain(j Job, body []byte, start time.Duration) Trace {
@@ -152,8 +154,9 @@ func (p Iprodwatch) chain(j Job, body []byte, start time.Duration) Trace {
 	return tr
 }
 
-// walk runs the chain of j from its first check message, calling query before each query (false
-// stops it), and returns when it published and whether that was a time-out.
+// walk runs the chain of j from its first check message through handler.Work, as the handler
+// works each check, calling query before each query it makes (false stops the chain there), and
+// returns when it published and whether that was a time-out.
 func (p Iprodwatch) walk(j Job, body []byte, start time.Duration, query func(now time.Duration) bool) (time.Duration, bool) {
 	now, sent := start, start
 	for range 1 << 20 {
@@ -161,14 +164,15 @@ func (p Iprodwatch) walk(j Job, body []byte, start time.Duration, query func(now
 		if err != nil {
 			panic("simulate: the handler wrote a check message it cannot read: " + err.Error())
 		}
-		c, err := handler.Normalize(p.Rules, req, handler.Delivery{SentAt: t0.Add(sent)}, t0.Add(now))
-		if err != nil {
-			panic("simulate: " + err.Error())
-		}
-		if !query(now) {
+		stopped := false
+		v := handler.Work(p.Rules, req, handler.Delivery{SentAt: t0.Add(sent)}, func() time.Time { return t0.Add(now) },
+			func(string) handler.Answer {
+				stopped = !query(now)
+				return handler.Answer{Body: answer(j, now)}
+			})
+		if stopped {
 			return now, false
 		}
-		v := handler.Decide(p.Rules, handler.Input{Check: c, Answer: handler.Answer{Body: answer(j, now)}, Now: t0.Add(now)})
 		switch v.Decision {
 		case handler.DecisionPublished:
 			return now, v.Event.Outcome == parse.OutcomeTimedOut
