@@ -346,6 +346,10 @@ func runChaos(t *testing.T, o chaosOptions) chaosReport {
 			j.body = `{"v":1,"jobId":"` + j.id + `","firstCheckedAt":"` + j.at.Add(skew).Format(time.RFC3339) + `"}`
 		case x < 0.25:
 			j.body = `{"JobId":"` + j.id + `","UserData":"` + strings.Repeat("u", 8090) + `"}`
+		case x < 0.60:
+			// As iprodwatch submit writes it: the algorithm (so the first query waits for the
+			// prior, handler.Plan) and, with a NotifyUrl, notified (a sparse backstop chain).
+			j.body = fmt.Sprintf(`{"v":1,"jobId":"%s","attempt":1,"algorithm":"%s","notified":%t}`, j.id, a, j.notify)
 		}
 		jobs[j.id] = j
 		if j.mode == "topic" {
