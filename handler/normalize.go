@@ -23,6 +23,9 @@ type Delivery struct {
 	// the first check of a message that names none, so that every copy of it starts the same
 	// chain.
 	SentAt time.Time
+	// Announced says an MPS notification of the job came in the same delivery (and was merged
+	// into this check): the job may have ended, so a first check queries at once (Plan).
+	Announced bool
 }
 
 // MaxCheckAge is the longest a check message can wait in a queue (MNS keeps a message at most 7

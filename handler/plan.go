@@ -15,29 +15,34 @@ func Work(r Rules, req parse.Request, d Delivery, now func() time.Time, query fu
 	if err != nil {
 		return Decide(r, Input{Check: c, Pull: d.Pull, Now: now(), Invalid: err})
 	}
-	if v, ok := Plan(r, c, req.Origin, d.Pull, now()); ok {
+	if v, ok := Plan(r, c, req.Origin, d.Pull || d.Announced, now()); ok {
 		return v
 	}
 	a := query(c.JobID)
 	return Decide(r, Input{Check: c, Pull: d.Pull, Answer: a, Now: now()})
 }
 
-// Plan is the first check of a job whose algorithm (or expected duration) the submitter gave, on
-// its arrival: a query now would almost always find the job queued (the policy's first wait is
-// where the prior says it may have ended), so the check is re-queued to that slot without one, its
-// attempt still the first. It does not plan a notification (the fast path queries at once), pull
-// mode (nothing to re-queue), a check that arrives later than the policy's floor after the chain
-// began (time has passed: a query is worth it) or any check after the first.
-func Plan(r Rules, c parse.Check, origin parse.Origin, pull bool, now time.Time) (Verdict, bool) {
+// Plan is the first check of a job whose algorithm (or expected duration) the submitter gave: a
+// query now would almost always find the job queued (the policy's first wait is where the prior
+// says it may have ended), so the check is re-queued to that slot without one, its attempt still
+// the first. The slot is planned from the chain's start, not from this arrival, so every copy of
+// the first check writes the same message; a copy that comes within half the floor of that slot,
+// or after it, queries instead, and plans the slot after it, as the planned one will. It does not
+// plan a notification (the fast path queries at once), a first check delivered beside one (wait
+// true), pull mode (nothing to re-queue) or any check after the first.
+func Plan(r Rules, c parse.Check, origin parse.Origin, wait bool, now time.Time) (Verdict, bool) {
 	switch {
-	case pull, origin == parse.OriginNotification, c.Attempt != 1, c.LastState != "", c.Failures != 0, c.Garbled != 0,
-		c.Algorithm == "" && c.ExpectedSeconds <= 0, !c.DueAt.Equal(c.FirstCheckedAt), now.Sub(c.FirstCheckedAt) >= r.Policy.Floor:
+	case wait, origin == parse.OriginNotification, c.Attempt != 1, c.LastState != "", c.Failures != 0, c.Garbled != 0,
+		c.Algorithm == "" && c.ExpectedSeconds <= 0, !c.DueAt.Equal(c.FirstCheckedAt):
 		return Verdict{}, false
 	}
-	next, delay := r.schedule(Input{Check: c, Now: now}, c)
+	next, _ := r.schedule(Input{Check: c, Now: c.FirstCheckedAt}, c)
+	if !next.DueAt.After(now.Add(r.Policy.Floor / 2)) {
+		return Verdict{}, false
+	}
 	next.Attempt = c.Attempt         // no check was made: the next is still the first
 	next.LastCheckedAt = time.Time{} // and nothing saw the job running
-	v := r.again(Input{Check: c, Now: now}, DecisionRequeued, next, delay, PlannedReason)
+	v := r.again(Input{Check: c, Now: now}, DecisionRequeued, next, next.DueAt.Sub(now), PlannedReason)
 	return v, v.Decision == DecisionRequeued
 }
 

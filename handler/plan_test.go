@@ -42,13 +42,14 @@ func TestPlanLetsTheFirstQueryWaitOnlyWhenNothingIsLost(t *testing.T) {
 		pull   bool
 		at     time.Duration
 	}{
-		"no algorithm":        {first(func(c *parse.Check) { c.Algorithm = "" }), parse.OriginSubmit, false, 0},
-		"a notification":      {first(nil), parse.OriginNotification, false, 0},
-		"pull mode":           {first(nil), parse.OriginCheck, true, 0},
-		"the planned arrival": {first(func(c *parse.Check) { c.DueAt = t0.Add(2 * time.Minute) }), parse.OriginCheck, false, 2 * time.Minute},
-		"a late first check":  {first(nil), parse.OriginSubmit, false, time.Minute},
-		"a later check":       {first(func(c *parse.Check) { c.Attempt = 2 }), parse.OriginCheck, false, 0},
-		"a retried first":     {first(func(c *parse.Check) { c.Failures = 1 }), parse.OriginCheck, false, 0},
+		"no algorithm":                {first(func(c *parse.Check) { c.Algorithm = "" }), parse.OriginSubmit, false, 0},
+		"a notification":              {first(nil), parse.OriginNotification, false, 0},
+		"pull mode":                   {first(nil), parse.OriginCheck, true, 0},
+		"the planned arrival":         {first(func(c *parse.Check) { c.DueAt = t0.Add(2 * time.Minute) }), parse.OriginCheck, false, 2 * time.Minute},
+		"a first check past its slot": {first(nil), parse.OriginSubmit, false, time.Hour},
+		"beside a notification":       {first(nil), parse.OriginSubmit, true, 0},
+		"a later check":               {first(func(c *parse.Check) { c.Attempt = 2 }), parse.OriginCheck, false, 0},
+		"a retried first":             {first(func(c *parse.Check) { c.Failures = 1 }), parse.OriginCheck, false, 0},
 	} {
 		if v, ok := handler.Plan(rules, tt.c, tt.origin, tt.pull, t0.Add(tt.at)); ok {
 			t.Errorf("%s: planned %+v, want a query", name, v.Record())
@@ -74,5 +75,39 @@ func TestAPlannedFirstCheckMakesNoQuery(t *testing.T) {
 	r, err := parse.DecodeCheck([]byte(msgs[0].Body))
 	if err != nil || r.Check.Attempt != 1 || !r.Check.DueAt.After(r.Check.FirstCheckedAt) {
 		t.Errorf("planned message %+v (%v), want attempt 1 due after its first check", r.Check, err)
+	}
+}
+
+// TestANotificationBesideTheFirstCheckIsQueriedAtOnce (found by review): a job that fails at once
+// has its notification in the delivery of its first check; the first check must not wait for its
+// prior then, or the end is found half an hour late.
+func TestANotificationBesideTheFirstCheckIsQueriedAtOnce(t *testing.T) {
+	c := newCore(t)
+	c.cloud.SetJob(job1, "VideoH2V", parse.StateFail)
+	first := `{"v":1,"jobId":"` + job1 + `","attempt":1,"firstCheckedAt":"` + t0.Format(time.RFC3339) + `","algorithm":"VideoH2V","notified":true}`
+	notif := `{"Type":"IProduction","JobId":"` + job1 + `","State":"Fail"}`
+	c.clk.Advance(2 * time.Second)
+	c.invoke("[" + first + "," + notif + "]")
+	if len(c.cloud.Published("events")) == 0 {
+		t.Errorf("no event: the notification was merged into a first check that waits for its prior")
+	}
+}
+
+// TestACopyOfThePlannedFirstCheckWritesTheSameMessage (found by review): a copy of the first check
+// that reaches another instance after the policy's floor, but before the planned slot, plans the
+// very message the first instance wrote, so the two stay one chain.
+func TestACopyOfThePlannedFirstCheckWritesTheSameMessage(t *testing.T) {
+	o := `{"v":1,"jobId":"` + job1 + `","attempt":1,"firstCheckedAt":"` + t0.Format(time.RFC3339) + `","algorithm":"VideoH2V"}`
+	a, b := newCore(t), newCore(t)
+	for _, c := range []*core{a, b} {
+		c.cloud.SetJob(job1, "VideoH2V", parse.StateQueuing)
+	}
+	a.clk.Advance(time.Second)
+	a.invoke(o)
+	b.clk.Advance(20 * time.Second)
+	b.invoke(o)
+	pm, qm := a.cloud.Messages("check"), b.cloud.Messages("check")
+	if len(pm) != 1 || len(qm) != 1 || string(pm[0].Body) != string(qm[0].Body) {
+		t.Errorf("the copy 19 s later wrote\n%s\nthe first\n%s", qm[0].Body, pm[0].Body)
 	}
 }

@@ -31,6 +31,14 @@ func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Messag
 	msgs, copies := Merge(all, func(m parse.Message) (parse.Check, error) {
 		return Normalize(inv.rules, m.Request, Delivery{SentAt: m.SentAt}, now)
 	})
+	// A job whose notification came in this delivery may have ended: its check queries at once,
+	// even the first (Plan), whichever message Merge kept.
+	announced := map[string]bool{}
+	for _, m := range all {
+		if m.Err == nil && m.Request.Origin == parse.OriginNotification {
+			announced[m.Request.Check.JobID] = true
+		}
+	}
 	for _, m := range copies {
 		inv.record(Merged(m).Record())
 	}
@@ -39,7 +47,8 @@ func (inv *invocation) push(ctx context.Context, cl *Clients, all []parse.Messag
 		if m.Err != nil {
 			return inv.carryOutPush(ctx, cl, m, Rejected(m.Err))
 		}
-		return inv.carryOutPush(ctx, cl, m, inv.check(ctx, cl, m.Request, Delivery{SentAt: m.SentAt}))
+		d := Delivery{SentAt: m.SentAt, Announced: announced[m.Request.Check.JobID]}
+		return inv.carryOutPush(ctx, cl, m, inv.check(ctx, cl, m.Request, d))
 	})
 }
 

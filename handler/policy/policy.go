@@ -147,7 +147,9 @@ func (p Policy) planned(c parse.Check, now time.Time) time.Duration {
 		step = p.BackstopStep
 	}
 	next := conditionalQuantile(phase, spent, step)
-	return time.Duration((next - spent) * float64(time.Second))
+	// In seconds until here: a wait past what a Duration holds (a hint of 1e11 s) would wrap
+	// negative and come out as the floor. No wait exceeds MNS's longest delay, a week.
+	return time.Duration(math.Min(next-spent, 7*24*3600) * float64(time.Second))
 }
 
 func (p Policy) prior(algorithm string) Prior {

@@ -133,3 +133,15 @@ func TestANotifiedJobsChainIsASparseBackstop(t *testing.T) {
 		}
 	}
 }
+
+// TestAHugeHintWaitsTheCapNotTheFloor (found by review): a wait past what a Duration holds wrapped
+// negative and became the floor: a job polled every 5 s for its whole deadline.
+func TestAHugeHintWaitsTheCapNotTheFloor(t *testing.T) {
+	p := policy.Default()
+	for _, h := range []float64{1e6, 1e9, 1e11, 1e15} {
+		c := parse.Check{JobID: "j", Attempt: 1, FirstCheckedAt: t0, DueAt: t0, Deadline: t0.Add(24 * time.Hour), ExpectedSeconds: h}
+		if d := p.Delay(c, t0.Add(time.Hour), 0.99); d < time.Minute {
+			t.Errorf("hint %g s: the next check in %v, want near the cap", h, d)
+		}
+	}
+}
