@@ -18,6 +18,11 @@ func Work(r Rules, req parse.Request, d Delivery, now func() time.Time, query fu
 	if v, ok := Plan(r, c, req.Origin, d.Pull || d.Announced, now()); ok {
 		return v
 	}
+	if slot, ok := r.firstSlot(c, req.Origin, d.Pull || d.Announced); ok {
+		// A copy of a planned first check that comes at or after its slot is that slot's check:
+		// it queries there and plans the next slot with the planned check's attempt.
+		c.DueAt = slot.DueAt
+	}
 	a := query(c.JobID)
 	return Decide(r, Input{Check: c, Pull: d.Pull, Answer: a, Now: now()})
 }
@@ -31,19 +36,26 @@ func Work(r Rules, req parse.Request, d Delivery, now func() time.Time, query fu
 // plan a notification (the fast path queries at once), a first check delivered beside one (wait
 // true), pull mode (nothing to re-queue) or any check after the first.
 func Plan(r Rules, c parse.Check, origin parse.Origin, wait bool, now time.Time) (Verdict, bool) {
+	next, ok := r.firstSlot(c, origin, wait)
+	if !ok || !next.DueAt.After(now.Add(r.Policy.Floor/2)) {
+		return Verdict{}, false
+	}
+	v := r.again(Input{Check: c, Now: now}, DecisionRequeued, next, next.DueAt.Sub(now), PlannedReason)
+	return v, v.Decision == DecisionRequeued
+}
+
+// firstSlot is the planned first check of c, planned from its chain's start, when c is a first
+// check Plan may plan (see Plan).
+func (r Rules) firstSlot(c parse.Check, origin parse.Origin, wait bool) (parse.Check, bool) {
 	switch {
 	case wait, origin == parse.OriginNotification, c.Attempt != 1, c.LastState != "", c.Failures != 0, c.Garbled != 0,
 		c.Algorithm == "" && c.ExpectedSeconds <= 0, !c.DueAt.Equal(c.FirstCheckedAt):
-		return Verdict{}, false
+		return parse.Check{}, false
 	}
 	next, _ := r.schedule(Input{Check: c, Now: c.FirstCheckedAt}, c)
-	if !next.DueAt.After(now.Add(r.Policy.Floor / 2)) {
-		return Verdict{}, false
-	}
 	next.Attempt = c.Attempt         // no check was made: the next is still the first
 	next.LastCheckedAt = time.Time{} // and nothing saw the job running
-	v := r.again(Input{Check: c, Now: now}, DecisionRequeued, next, next.DueAt.Sub(now), PlannedReason)
-	return v, v.Decision == DecisionRequeued
+	return next, true
 }
 
 // PlannedReason is the reason a planned first check is recorded with.

@@ -111,3 +111,27 @@ func TestACopyOfThePlannedFirstCheckWritesTheSameMessage(t *testing.T) {
 		t.Errorf("the copy 19 s later wrote\n%s\nthe first\n%s", qm[0].Body, pm[0].Body)
 	}
 }
+
+// TestACopyOfTheFirstCheckPastItsSlotJoinsThePlannedChain (found by the review's follow-up): a
+// copy of the first check that comes after the planned slot queries as the planned check there
+// would, and writes the message the planned chain writes.
+func TestACopyOfTheFirstCheckPastItsSlotJoinsThePlannedChain(t *testing.T) {
+	o := `{"v":1,"jobId":"` + job1 + `","attempt":1,"firstCheckedAt":"` + t0.Format(time.RFC3339) + `","algorithm":"VideoH2V"}`
+	a, b := newCore(t), newCore(t)
+	for _, c := range []*core{a, b} {
+		c.cloud.SetJob(job1, "VideoH2V", parse.StateQueuing)
+	}
+	a.clk.Advance(time.Second)
+	a.invoke(o)
+	planned := a.cloud.Messages("check")[0]
+	p, _ := parse.DecodeCheck(planned.Body)
+	at := p.Check.DueAt.Add(time.Second)
+	a.clk.AdvanceTo(at)
+	a.invoke(string(planned.Body)) // the planned check at its slot
+	b.clk.AdvanceTo(at)
+	b.invoke(o) // a copy of the first, as late
+	am, bm := a.cloud.Messages("check"), b.cloud.Messages("check")
+	if len(bm) != 1 || string(am[len(am)-1].Body) != string(bm[0].Body) {
+		t.Errorf("the late copy wrote\n%s\nthe planned chain\n%s", bm[0].Body, am[len(am)-1].Body)
+	}
+}
