@@ -97,11 +97,7 @@ func TestANotificationBesideTheFirstCheckIsQueriedAtOnce(t *testing.T) {
 // that reaches another instance after the policy's floor, but before the planned slot, plans the
 // very message the first instance wrote, so the two stay one chain.
 func TestACopyOfThePlannedFirstCheckWritesTheSameMessage(t *testing.T) {
-	o := `{"v":1,"jobId":"` + job1 + `","attempt":1,"firstCheckedAt":"` + t0.Format(time.RFC3339) + `","algorithm":"VideoH2V"}`
-	a, b := newCore(t), newCore(t)
-	for _, c := range []*core{a, b} {
-		c.cloud.SetJob(job1, "VideoH2V", parse.StateQueuing)
-	}
+	o, a, b := twoInstances(t)
 	a.clk.Advance(time.Second)
 	a.invoke(o)
 	b.clk.Advance(20 * time.Second)
@@ -116,11 +112,7 @@ func TestACopyOfThePlannedFirstCheckWritesTheSameMessage(t *testing.T) {
 // copy of the first check that comes after the planned slot queries as the planned check there
 // would, and writes the message the planned chain writes.
 func TestACopyOfTheFirstCheckPastItsSlotJoinsThePlannedChain(t *testing.T) {
-	o := `{"v":1,"jobId":"` + job1 + `","attempt":1,"firstCheckedAt":"` + t0.Format(time.RFC3339) + `","algorithm":"VideoH2V"}`
-	a, b := newCore(t), newCore(t)
-	for _, c := range []*core{a, b} {
-		c.cloud.SetJob(job1, "VideoH2V", parse.StateQueuing)
-	}
+	o, a, b := twoInstances(t)
 	a.clk.Advance(time.Second)
 	a.invoke(o)
 	planned := a.cloud.Messages("check")[0]
@@ -134,4 +126,14 @@ func TestACopyOfTheFirstCheckPastItsSlotJoinsThePlannedChain(t *testing.T) {
 	if len(bm) != 1 || string(am[len(am)-1].Body) != string(bm[0].Body) {
 		t.Errorf("the late copy wrote\n%s\nthe planned chain\n%s", bm[0].Body, am[len(am)-1].Body)
 	}
+}
+
+// twoInstances are two instances of the function, each with its own memory, and the first check of
+// a queued job as iprodwatch submit writes it.
+func twoInstances(t *testing.T) (first string, a, b *core) {
+	a, b = newCore(t), newCore(t)
+	for _, c := range []*core{a, b} {
+		c.cloud.SetJob(job1, "VideoH2V", parse.StateQueuing)
+	}
+	return `{"v":1,"jobId":"` + job1 + `","attempt":1,"firstCheckedAt":"` + t0.Format(time.RFC3339) + `","algorithm":"VideoH2V"}`, a, b
 }

@@ -24,10 +24,8 @@ type Options struct {
 // Pollers are the table's rows, in order: iprodwatch, its fast path, the fixed intervals, the
 // durable-functions default, plain exponential and the oracle.
 func Pollers(o Options) []Poller {
+	o = o.defaults()
 	rules := o.rules()
-	if o.Deadline == 0 {
-		o.Deadline = 24 * time.Hour
-	}
 	ps := []Poller{
 		Iprodwatch{Label: "iprodwatch", Rules: rules},
 		Iprodwatch{Label: "iprodwatch fast path", Rules: rules, Notify: o.notify},
@@ -55,13 +53,19 @@ func (o Options) notify(j Job) (time.Duration, bool) {
 	return time.Second + time.Duration(r.Float64()*float64(2*time.Second)), true
 }
 
-func (o Options) rules() handler.Rules {
+// defaults fills what o leaves zero: a 24 h deadline and 2 h to stalled, the function's defaults.
+func (o Options) defaults() Options {
 	if o.Deadline == 0 {
 		o.Deadline = 24 * time.Hour
 	}
 	if o.StalledAfter == 0 {
 		o.StalledAfter = 2 * time.Hour
 	}
+	return o
+}
+
+func (o Options) rules() handler.Rules {
+	o = o.defaults()
 	return handler.RulesOf(handler.Config{Region: "cn-shanghai", AccountID: "1234567890123456", Deadline: o.Deadline,
 		StalledAfter: o.StalledAfter, Policy: o.Policy}, 0)
 }

@@ -99,7 +99,8 @@ func (p Iprodwatch) Name() string { return p.Label }
 
 // Find implements Poller.
 func (p Iprodwatch) Find(j Job) Trace {
-	tr := p.chain(j, p.first(j), 0)
+	queries, detected, timedOut := p.walk(j)
+	tr := Trace{Queries: len(queries), DetectedAt: detected, TimedOut: timedOut}
 	if p.Notify == nil {
 		return tr
 	}
@@ -108,34 +109,19 @@ func (p Iprodwatch) Find(j Job) Trace {
 		return tr
 	}
 	at := j.Duration() + late
-	if tr.TimedOut {
-		// The chain reported the job timed out at the deadline and stopped; the notification of
-		// its end, later, costs its query (and publishes the job's outcome after all).
-		tr.Queries++
-		return tr
-	}
-	if at >= tr.DetectedAt {
-		// The polling chain saw the end first; the notification still costs its query.
+	if tr.TimedOut || at >= tr.DetectedAt {
+		// The chain saw the end first, or reported the job timed out at the deadline and
+		// stopped; the notification still costs its query.
 		tr.Queries++
 		return tr
 	}
 	// The notification's query publishes; the polling chain queries once more, finds the job
 	// final and publishes the same event again, then stops.
-	polled := p.chainUntil(j, at)
+	polled := 0
+	for polled < len(queries) && queries[polled] < at {
+		polled++
+	}
 	return Trace{Queries: polled + 1 + 1, DetectedAt: at}
-}
-
-// chainUntil counts the polling chain's queries made before at.
-func (p Iprodwatch) chainUntil(j Job, at time.Duration) int {
-	n := 0
-	p.walk(j, p.first(j), 0, func(now time.Duration) bool {
-		if now >= at {
-			return false
-		}
-		n++
-		return true
-	})
-	return n
 }
 
 // first is the job's first check message as iprodwatch submit writes it: the algorithm, and
@@ -148,34 +134,25 @@ func (p Iprodwatch) first(j Job) []byte {
 	return b
 }
 
-func (p Iprodwatch) chain(j Job, body []byte, start time.Duration) Trace {
-	var tr Trace
-	tr.DetectedAt, tr.TimedOut = p.walk(j, body, start, func(time.Duration) bool { tr.Queries++; return true })
-	return tr
-}
-
 // walk runs the chain of j from its first check message through handler.Work, as the handler
-// works each check, calling query before each query it makes (false stops the chain there), and
-// returns when it published and whether that was a time-out.
-func (p Iprodwatch) walk(j Job, body []byte, start time.Duration, query func(now time.Duration) bool) (time.Duration, bool) {
-	now, sent := start, start
+// works each check, and returns when each query was made, when it published and whether that was
+// a time-out. The chain does not depend on the notification: the fast path's polling chain is the
+// same walk.
+func (p Iprodwatch) walk(j Job) (queries []time.Duration, detected time.Duration, timedOut bool) {
+	now, sent, body := time.Duration(0), time.Duration(0), p.first(j)
 	for range 1 << 20 {
 		req, err := parse.DecodeCheck(body)
 		if err != nil {
 			panic("simulate: the handler wrote a check message it cannot read: " + err.Error())
 		}
-		stopped := false
 		v := handler.Work(p.Rules, req, handler.Delivery{SentAt: t0.Add(sent)}, func() time.Time { return t0.Add(now) },
 			func(string) handler.Answer {
-				stopped = !query(now)
+				queries = append(queries, now)
 				return handler.Answer{Body: answer(j, now)}
 			})
-		if stopped {
-			return now, false
-		}
 		switch v.Decision {
 		case handler.DecisionPublished:
-			return now, v.Event.Outcome == parse.OutcomeTimedOut
+			return queries, now, v.Event.Outcome == parse.OutcomeTimedOut
 		case handler.DecisionRequeued, handler.DecisionRetried:
 			sent, body = now, v.Body
 			now += (v.Delay + time.Second - 1) / time.Second * time.Second
